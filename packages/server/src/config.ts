@@ -1,0 +1,188 @@
+/**
+ * Server configuration: one type, one set of defaults, one place that reads the environment
+ * (and a `.env` file) and validates every value eagerly.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  ConfigError,
+  parseBoolean,
+  parseDotEnv,
+  parseDurationMs,
+  parseIntIn,
+  parseNumberIn,
+  parseOneOf,
+} from './config-parse.js';
+
+export { ConfigError } from './config-parse.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const DAY_MS = 86_400_000;
+/** Longest job a request may ask to simulate. */
+export const MAX_SIMULATED_DURATION_MS = DAY_MS;
+
+/** Everything the server can be told. Durations carry their unit. */
+export interface ServerConfig {
+  /** @default 3000 */
+  port: number;
+  /** @default '127.0.0.1' */
+  host: string;
+  /** Mean job duration (`TRANSLATION_DELAY`). @default 10000 */
+  translationDelayMs: number;
+  /** Real duration varies by up to ± this fraction of the mean. @default 0.2 */
+  translationDelayJitter: number;
+  /** Chance a job ends in `error`. @default 0.1 */
+  errorProbability: number;
+  /** Seeds the simulator's random choices; `undefined` draws a random seed. */
+  seed: string | undefined;
+  /** `sqlite:<path>`, `memory`, or `redis://host:port`. @default 'sqlite:./data/vtrans.db' */
+  store: string;
+  /** Held long polls and streams before answering at once. @default 20000 */
+  maxWaiters: number;
+  /** Request body limit in bytes. @default 1048576 */
+  bodyLimitBytes: number;
+  /** How long finished jobs and idempotency keys are kept. @default 24 h */
+  retentionMs: number;
+  /** Allowed browser origins; `['*']` allows any. @default [] */
+  corsOrigins: string[];
+  /** Trust `X-Forwarded-*` headers. @default false */
+  trustProxy: boolean;
+  /** How long a graceful shutdown may take. @default 10 s */
+  shutdownGraceMs: number;
+  /** pino log level. @default 'info' */
+  logLevel: LogLevel;
+  /** Pretty logs (a TTY) instead of JSON lines. @default process.stdout.isTTY */
+  prettyLogs: boolean;
+  /** Interval of the comment that keeps event streams alive. @default 15 s */
+  sseHeartbeatMs: number;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  port: 3000,
+  host: '127.0.0.1',
+  translationDelayMs: 10_000,
+  translationDelayJitter: 0.2,
+  errorProbability: 0.1,
+  seed: undefined,
+  store: 'sqlite:./data/vtrans.db',
+  maxWaiters: 20_000,
+  bodyLimitBytes: 1_048_576,
+  retentionMs: DAY_MS,
+  corsOrigins: [],
+  trustProxy: false,
+  shutdownGraceMs: 10_000,
+  logLevel: 'info',
+  prettyLogs: false,
+  sseHeartbeatMs: 15_000,
+};
+
+type Env = Record<string, string | undefined>;
+
+/** Validates a store spec and returns it unchanged. */
+export function parseStoreSpec(name: string, raw: string): string {
+  const v = raw.trim();
+  if (v === 'memory') return v;
+  if (/^sqlite:.+/.test(v)) return v;
+  if (/^rediss?:\/\/[^/\s]+/.test(v)) return v;
+  throw new ConfigError(name, raw, 'expected memory, sqlite:<path> or redis://host:port');
+}
+
+function parseOrigins(name: string, raw: string): string[] {
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const origin of list) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(
+        name,
+        raw,
+        'expected * or comma-separated origins like https://app.example.com',
+      );
+    }
+  }
+  return list;
+}
+
+/** Each variable, how it is read, and which config field it sets. */
+const ENV_READERS: {
+  [K in keyof ServerConfig]?: [
+    variable: string,
+    read: (name: string, raw: string) => ServerConfig[K],
+  ];
+} = {
+  port: ['PORT', (n, r) => parseIntIn(n, r, 0, 65_535)],
+  host: [
+    'HOST',
+    (n, r) => {
+      if (!/^[A-Za-z0-9.:[\]-]+$/.test(r.trim()))
+        throw new ConfigError(n, r, 'expected a host name or IP address');
+      return r.trim();
+    },
+  ],
+  translationDelayMs: [
+    'TRANSLATION_DELAY',
+    (n, r) => parseIntIn(n, r, 0, MAX_SIMULATED_DURATION_MS),
+  ],
+  translationDelayJitter: ['TRANSLATION_DELAY_JITTER', (n, r) => parseNumberIn(n, r, 0, 1)],
+  errorProbability: ['ERROR_PROBABILITY', (n, r) => parseNumberIn(n, r, 0, 1)],
+  seed: [
+    'VT_SEED',
+    (n, r) => {
+      if (r.trim() === '') throw new ConfigError(n, r, 'expected a non-empty seed, e.g. 42');
+      return r.trim();
+    },
+  ],
+  store: ['VT_STORE', parseStoreSpec],
+  maxWaiters: ['VT_MAX_WAITERS', (n, r) => parseIntIn(n, r, 0, 1_000_000)],
+  bodyLimitBytes: ['VT_BODY_LIMIT', (n, r) => parseIntIn(n, r, 1024, 100 * 1_048_576)],
+  retentionMs: ['VT_RETENTION', (n, r) => parseDurationMs(n, r, 1000, 365 * DAY_MS)],
+  corsOrigins: ['VT_CORS_ORIGINS', parseOrigins],
+  trustProxy: ['VT_TRUST_PROXY', parseBoolean],
+  shutdownGraceMs: ['VT_SHUTDOWN_GRACE', (n, r) => parseDurationMs(n, r, 0, 10 * 60_000)],
+  logLevel: ['LOG_LEVEL', (n, r) => parseOneOf(n, r.toLowerCase(), LOG_LEVELS)],
+};
+
+/** The variables the server reads, for help texts and `vtrans serve` flags. */
+export const CONFIG_VARIABLES: { field: keyof ServerConfig; variable: string }[] = Object.entries(
+  ENV_READERS,
+).map(([field, reader]) => ({ field: field as keyof ServerConfig, variable: reader[0] }));
+
+/**
+ * Reads the configuration from `env`, with a `.env` file in `cwd` underneath it (the real
+ * environment wins). Throws `ConfigError` with one line naming the variable on a bad value.
+ */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerConfig {
+  const dotEnvPath = resolve(cwd, '.env');
+  const fileEnv = existsSync(dotEnvPath) ? parseDotEnv(readFileSync(dotEnvPath, 'utf8')) : {};
+  const merged: Env = { ...fileEnv, ...env };
+  const config: ServerConfig = { ...DEFAULT_CONFIG, prettyLogs: Boolean(process.stdout.isTTY) };
+  for (const [field, reader] of Object.entries(ENV_READERS) as [
+    keyof ServerConfig,
+    [string, (n: string, r: string) => unknown],
+  ][]) {
+    const raw = merged[reader[0]];
+    if (raw === undefined) continue;
+    (config as unknown as Record<string, unknown>)[field] = reader[1](reader[0], raw);
+  }
+  return config;
+}
+
+/** Fills defaults for a partial config given in code (e.g. `startServer({ port: 0 })`). */
+export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig {
+  const config = { ...DEFAULT_CONFIG, ...partial };
+  const checkRange = (field: keyof ServerConfig, value: number, min: number, max: number) => {
+    if (!Number.isFinite(value) || value < min || value > max) {
+      throw new ConfigError(field, String(value), `expected a number from ${min} to ${max}`);
+    }
+  };
+  checkRange('port', config.port, 0, 65_535);
+  checkRange('translationDelayMs', config.translationDelayMs, 0, MAX_SIMULATED_DURATION_MS);
+  checkRange('translationDelayJitter', config.translationDelayJitter, 0, 1);
+  checkRange('errorProbability', config.errorProbability, 0, 1);
+  checkRange('maxWaiters', config.maxWaiters, 0, 1_000_000);
+  parseStoreSpec('store', config.store);
+  return config;
+}

@@ -1,0 +1,56 @@
+/** The services a running server shares between its routes, built once from the configuration. */
+import type { FastifyBaseLogger } from 'fastify';
+import { systemClock, type Clock } from './clock.js';
+import type { ServerConfig } from './config.js';
+import { createRandom, type Random } from './sim/rng.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/types.js';
+import { Hub } from './wait/hub.js';
+import { Scheduler } from './wait/scheduler.js';
+import { WaiterRegistry } from './wait/waiter-registry.js';
+
+export interface AppContext {
+  config: ServerConfig;
+  store: Store;
+  hub: Hub;
+  scheduler: Scheduler;
+  waiters: WaiterRegistry;
+  random: Random;
+  clock: Clock;
+  /** Server start, for uptime and stats. */
+  startedAt: number;
+}
+
+export interface ContextOverrides {
+  store?: Store;
+  clock?: Clock;
+}
+
+export async function createContext(
+  config: ServerConfig,
+  log: FastifyBaseLogger,
+  overrides: ContextOverrides = {},
+): Promise<AppContext> {
+  const clock = overrides.clock ?? systemClock;
+  const store = overrides.store ?? (await openStore(config.store));
+  const hub = new Hub();
+  // Every durable write reaches local held requests and streams through the hub.
+  store.subscribe((notice) => {
+    hub.publish({
+      jobId: notice.event.jobId,
+      tenant: notice.event.tenant,
+      at: notice.event.at,
+      event: notice.event,
+    });
+  });
+  return {
+    config,
+    store,
+    hub,
+    scheduler: new Scheduler(store, hub, clock, log),
+    waiters: new WaiterRegistry(config.maxWaiters),
+    random: createRandom(config.seed),
+    clock,
+    startedAt: clock.now(),
+  };
+}

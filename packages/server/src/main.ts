@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/** The server process: configuration from the environment, signals, one-line fatal errors. */
+import { ConfigError, loadConfig } from './config.js';
+import { startServer, type RunningServer } from './server.js';
+
+/** Exit code for a configuration error, as the CLI uses. */
+const EXIT_CONFIG = 2;
+
+export async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`vtrans: ${err.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw err;
+  }
+  let server: RunningServer;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`vtrans: could not start the server: ${message}\n`);
+    process.exit(1);
+  }
+  server.app.log.info(
+    { url: server.url, store: server.context.store.kind },
+    `vtrans server listening on ${server.url}`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`vtrans: ${signal} again, exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    server.app.log.info({ signal }, 'shutting down gracefully');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        server.app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,89 @@
+/**
+ * One error handler: every error becomes RFC 9457 problem+json with a stable `code`. Framework
+ * errors are mapped to our codes; 5xx details are logged with request context and never sent.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ProblemError, toProblem, type ErrorCode } from '../errors.js';
+
+const FRAMEWORK_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+};
+
+/** Sends a problem answer. Used by the error and not-found handlers and by routes. */
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  code: ErrorCode,
+  detail: string,
+  errors?: { path: string; message: string }[],
+): FastifyReply {
+  const problem = toProblem(code, detail, {
+    instance: request.url.split('?')[0] ?? request.url,
+    requestId: String(request.id),
+    ...(errors ? { errors } : {}),
+  });
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .header('cache-control', 'no-store')
+    .serializer(JSON.stringify)
+    .send(problem);
+}
+
+function validationDetail(error: FastifyError): {
+  detail: string;
+  errors: { path: string; message: string }[];
+} {
+  const context = error.validationContext ?? 'request';
+  const errors = (error.validation ?? []).map((v) => {
+    const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const extra = (v.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+    const path = `${context}${v.instancePath.replace(/\//g, '.')}${missing ? `.${missing}` : ''}${extra ? `.${extra}` : ''}`;
+    const message = extra ? 'is not a known property' : (v.message ?? 'is invalid');
+    return { path, message };
+  });
+  const first = errors[0];
+  return { detail: first ? `${first.path} ${first.message}` : error.message, errors };
+}
+
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ProblemError) {
+      for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
+      return sendProblem(request, reply, error.code, error.message, error.errors);
+    }
+    if (error.validation) {
+      const { detail, errors } = validationDetail(error);
+      return sendProblem(request, reply, 'invalid_request', detail, errors);
+    }
+    const mapped = error.code ? FRAMEWORK_CODES[error.code] : undefined;
+    if (mapped) return sendProblem(request, reply, mapped, error.message);
+    if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
+      return sendProblem(request, reply, 'invalid_json', 'The request body is not valid JSON');
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return sendProblem(request, reply, 'invalid_request', error.message);
+    }
+    request.log.error({ err: error }, 'request failed');
+    return sendProblem(
+      request,
+      reply,
+      'internal_error',
+      'An unexpected error occurred; the request id identifies it in the logs',
+    );
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      request,
+      reply,
+      'not_found',
+      `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
+    ),
+  );
+}

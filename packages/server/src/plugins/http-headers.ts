@@ -1,0 +1,73 @@
+/**
+ * Headers every answer carries: the request id, security headers (a CSP the dashboard satisfies
+ * without inline script), and CORS for the configured origins with the headers clients read.
+ */
+import type { FastifyInstance, FastifySchema } from 'fastify';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export const CORS_EXPOSED_HEADERS = [
+  'ETag',
+  'Retry-After',
+  'Preference-Applied',
+  'X-Request-Id',
+  'RateLimit',
+  'RateLimit-Policy',
+  'Location',
+  'Idempotent-Replayed',
+];
+const CORS_ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Idempotency-Key',
+  'If-None-Match',
+  'Prefer',
+  'Last-Event-ID',
+  'X-Request-Id',
+];
+const CORS_MAX_AGE_S = 600;
+/** @fastify/swagger leaves routes with `hide` out of the API description. */
+const HIDDEN_FROM_DOCS: FastifySchema = { hide: true } as FastifySchema;
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+};
+
+/** Accepts a caller's `X-Request-Id` only when well-formed; otherwise makes one. */
+export function requestIdFrom(
+  header: string | string[] | undefined,
+  fallback: () => string,
+): string {
+  return typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : fallback();
+}
+
+export function registerHttpHeaders(app: FastifyInstance, corsOrigins: readonly string[]): void {
+  const anyOrigin = corsOrigins.includes('*');
+  const allowed = new Set(corsOrigins);
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', String(request.id));
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
+    const origin = request.headers.origin;
+    if (origin && (anyOrigin || allowed.has(origin))) {
+      void reply.header('access-control-allow-origin', anyOrigin ? '*' : origin);
+      void reply.header('access-control-expose-headers', CORS_EXPOSED_HEADERS.join(', '));
+      if (!anyOrigin) void reply.header('vary', 'Origin');
+    }
+  });
+  // Preflight for any path; the onRequest hook above adds the origin when it is allowed.
+  app.options('*', { schema: HIDDEN_FROM_DOCS }, async (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin && (anyOrigin || allowed.has(origin))) {
+      void reply.header('access-control-allow-methods', 'GET, POST, OPTIONS');
+      void reply.header('access-control-allow-headers', CORS_ALLOWED_HEADERS.join(', '));
+      void reply.header('access-control-max-age', String(CORS_MAX_AGE_S));
+    }
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,55 @@
+/** Shared pieces of answering with jobs: cache headers, poll hints and the wait preference. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.js';
+import { ProblemError } from '../errors.js';
+import { jobEtag, MAX_WAIT_S, parsePreferWait, retryAfterSeconds } from '../http/conditional.js';
+import type { Job } from '../sim/job-model.js';
+
+/** Sets the headers every single-job answer carries. */
+export function setJobHeaders(reply: FastifyReply, job: Job, now: number): void {
+  void reply.header('etag', jobEtag(job.version));
+  void reply.header('cache-control', 'no-store');
+  if (job.status === 'pending' && job.eta !== null) {
+    void reply.header('retry-after', String(retryAfterSeconds(Date.parse(job.eta), now)));
+  }
+}
+
+/**
+ * The hold a request asks for, in seconds (capped), or `undefined` when it asks none.
+ * `?wait=` wins over `Prefer: wait=`; a malformed `?wait` was already refused by the schema.
+ */
+export function requestedWaitS(
+  request: FastifyRequest,
+  queryWait: number | undefined,
+): number | undefined {
+  const asked = queryWait ?? parsePreferWait(request.headers.prefer);
+  return asked === undefined ? undefined : Math.min(asked, MAX_WAIT_S);
+}
+
+/** Marks an answer as having applied (or not) the wait preference (RFC 7240 §3). */
+export function setWaitHeaders(reply: FastifyReply, appliedS: number | undefined): void {
+  void reply.header('vary', 'Prefer');
+  if (appliedS !== undefined) void reply.header('preference-applied', `wait=${appliedS}`);
+}
+
+/** Aborts when the client goes away before the answer, so a held request stops holding. */
+export function disconnectSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+/** A place among the held requests, or `undefined` when the server answers at once instead. */
+export function acquireHold(ctx: AppContext): (() => void) | undefined {
+  return ctx.waiters.acquire('hold');
+}
+
+export function assertNotClosing(ctx: AppContext): void {
+  if (ctx.waiters.isClosing) {
+    throw new ProblemError('shutting_down', 'The server is shutting down; retry shortly', {
+      headers: { 'retry-after': '1' },
+    });
+  }
+}

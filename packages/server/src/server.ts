@@ -1,0 +1,96 @@
+/**
+ * Runs the app: opens the store, rebuilds the scheduler, listens with the timeouts that keep slow
+ * clients from pinning sockets, and closes gracefully — held requests are answered first.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { Clock } from './clock.js';
+import { resolveConfig, type ServerConfig } from './config.js';
+import { createContext, type AppContext } from './context.js';
+import { ensureDefaultJob } from './job-service.js';
+import { createLogger } from './logger.js';
+import { startRetention } from './maintenance.js';
+import { OPEN_TENANT } from './plugins/tenant.js';
+import type { Store } from './store/types.js';
+
+/** Options for `startServer`: any configuration field, plus things only code can pass. */
+export interface StartServerOptions extends Partial<Omit<ServerConfig, 'store'>> {
+  /** A store spec (`memory`, `sqlite:<path>`, `redis://…`) or a store instance. @default 'sqlite:./data/vtrans.db' */
+  store?: string | Store;
+  /** A clock to run the simulator on (tests). @default the system clock */
+  clock?: Clock;
+  /** A pino logger to use instead of one made from `logLevel`. */
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:54321`. */
+  url: string;
+  port: number;
+  host: string;
+  app: FastifyInstance;
+  context: AppContext;
+  /** Stops accepting, answers held requests, finishes in-flight ones, closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a vtrans server in this process.
+ * @example
+ * const srv = await startServer({ port: 0, store: 'memory' });
+ * await fetch(`${srv.url}/v1/jobs`, { method: 'POST' });
+ * await srv.close();
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const { store, clock, logger: givenLogger, ...rest } = options;
+  const config = resolveConfig({
+    logLevel: 'warn',
+    ...rest,
+    ...(typeof store === 'string' ? { store } : {}),
+  });
+  const logger = givenLogger ?? createLogger(config.logLevel, config.prettyLogs);
+  const ctx = await createContext(config, logger, {
+    ...(typeof store === 'object' ? { store } : {}),
+    ...(clock ? { clock } : {}),
+  });
+  const app = buildApp(ctx, logger);
+  let stopRetention: (() => void) | undefined;
+  app.addHook('onClose', async () => {
+    stopRetention?.();
+    ctx.scheduler.stop();
+    await ctx.store.close();
+  });
+  try {
+    await ensureDefaultJob(ctx, OPEN_TENANT);
+    await ctx.scheduler.start();
+    stopRetention = startRetention(ctx, logger);
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    host: config.host,
+    app,
+    context: ctx,
+    close: () => (closing ??= closeGracefully(app, ctx)),
+  };
+}
+
+async function closeGracefully(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  ctx.waiters.closeAll();
+  const force = setTimeout(() => app.server.closeAllConnections(), ctx.config.shutdownGraceMs);
+  force.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(force);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Holds a request until one of its jobs changes or the hold ends. The listeners are registered
+ * *before* the first read, so a change between the read and the wait is never missed.
+ */
+import type { Hub } from './hub.js';
+
+export interface HoldOptions<T> {
+  hub: Hub;
+  jobIds: readonly string[];
+  waitMs: number;
+  /** Aborts the hold early (shutdown, client gone): the caller answers with the current state. */
+  signals: readonly AbortSignal[];
+  /**
+   * Reads the current state; returns the answer when it differs from the baseline, or `undefined`
+   * to keep holding. `notBefore` is the latest notice's instant: evaluate the job no earlier.
+   */
+  check: (notBefore: number) => Promise<T | undefined>;
+}
+
+/** Resolves with `check`'s answer, or `undefined` when the hold ended with nothing new. */
+export async function holdForChange<T>(options: HoldOptions<T>): Promise<T | undefined> {
+  const { hub, jobIds, waitMs, signals, check } = options;
+  let notBefore = 0;
+  let dirty = false;
+  let wake: (() => void) | undefined;
+  const onNotice = (notice: { at: number }) => {
+    notBefore = Math.max(notBefore, notice.at);
+    dirty = true;
+    wake?.();
+  };
+  const unsubscribers = jobIds.map((id) => hub.onJob(id, onNotice));
+  let timer: NodeJS.Timeout | undefined;
+  let ended = signals.some((s) => s.aborted);
+  const onEnd = () => {
+    ended = true;
+    wake?.();
+  };
+  for (const signal of signals) signal.addEventListener('abort', onEnd, { once: true });
+  try {
+    const first = await check(notBefore);
+    if (first !== undefined) return first;
+    timer = setTimeout(onEnd, waitMs);
+    while (!ended) {
+      if (!dirty) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        if (!dirty) continue;
+      }
+      dirty = false;
+      const answer = await check(notBefore);
+      if (answer !== undefined) return answer;
+    }
+    return undefined;
+  } finally {
+    if (timer) clearTimeout(timer);
+    for (const off of unsubscribers) off();
+    for (const signal of signals) signal.removeEventListener('abort', onEnd);
+  }
+}
