@@ -1,0 +1,6 @@
+import { ApiError } from './api-error.js';
+
+/** The server answered 409 Conflict (e.g. canceling a finished job). */
+export class ConflictError extends ApiError {
+  override readonly name = 'ConflictError';
+}

@@ -1,0 +1,6 @@
+import { ApiError } from './api-error.js';
+
+/** The server answered 404 Not Found (e.g. an unknown job id). */
+export class NotFoundError extends ApiError {
+  override readonly name = 'NotFoundError';
+}

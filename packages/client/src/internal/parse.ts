@@ -1,0 +1,64 @@
+import { MalformedResponseError } from '../errors/malformed-response-error.js';
+import type { Job, JobPage, StatusResponse } from '../types/job.js';
+import type { JsonResponse } from './http.js';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function malformed(what: string, response: JsonResponse): MalformedResponseError {
+  return new MalformedResponseError(`Expected ${what} in the answer`, {
+    status: response.status,
+    requestId: response.requestId,
+  });
+}
+
+/** Whether `value` has the fields the client relies on (id, status, version). */
+export function isJobLike(value: unknown): value is Job {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.status === 'string' &&
+    typeof value.version === 'number'
+  );
+}
+
+/** The job in an answer, or `MalformedResponseError`. */
+export function parseJob(response: JsonResponse): Job {
+  if (!isJobLike(response.body)) throw malformed('a job', response);
+  return response.body;
+}
+
+/** The page in an answer to `GET /v1/jobs`. */
+export function parseJobPage(response: JsonResponse): JobPage {
+  const { body } = response;
+  if (!isRecord(body) || !Array.isArray(body.data) || !body.data.every(isJobLike)) {
+    throw malformed('a page of jobs', response);
+  }
+  const cursor = body.next_cursor;
+  return { data: body.data, next_cursor: typeof cursor === 'string' ? cursor : null };
+}
+
+/** A batch answer: the jobs and the ids the server did not find. */
+export interface BatchBody {
+  readonly data: readonly Job[];
+  readonly notFound: readonly string[];
+}
+
+/** The answer to `GET /v1/jobs?ids=…`. */
+export function parseBatch(response: JsonResponse): BatchBody {
+  const page = parseJobPage(response);
+  const body = response.body as Record<string, unknown>;
+  const notFound = Array.isArray(body.not_found)
+    ? body.not_found.filter((id): id is string => typeof id === 'string')
+    : [];
+  return { data: page.data, notFound };
+}
+
+/** The answer to the original `GET /status`. */
+export function parseStatus(response: JsonResponse): StatusResponse {
+  const { body } = response;
+  if (!isRecord(body) || typeof body.result !== 'string')
+    throw malformed('{"result": …}', response);
+  return { result: body.result };
+}

@@ -1,0 +1,75 @@
+import { ApiError } from '../errors/api-error.js';
+import { NetworkError } from '../errors/network-error.js';
+import { backoffDelayMs } from './backoff.js';
+import type { ClientContext } from './http.js';
+import { sleep } from './sleep.js';
+
+/** Statuses worth retrying besides 5xx: Request Timeout, Too Early, Too Many Requests. */
+const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 425, 429]);
+const FIRST_SERVER_ERROR = 500;
+
+/** Whether a failure may go away on its own (network, timeouts, malformed bodies, 408/425/429/5xx). */
+export function isTransientError(error: unknown): boolean {
+  if (error instanceof NetworkError) return true;
+  if (error instanceof ApiError) {
+    return TRANSIENT_STATUSES.has(error.status) || error.status >= FIRST_SERVER_ERROR;
+  }
+  return false;
+}
+
+/**
+ * The delay before retry `attempt` (0-based) after `error`: the server's `Retry-After` when it
+ * sent one (it knows better), else capped jittered backoff.
+ */
+export function retryDelayMs(ctx: ClientContext, error: unknown, attempt: number): number {
+  const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
+  const backoff = backoffDelayMs(attempt, ctx.options.retry, ctx.random);
+  return retryAfterMs === undefined ? backoff : Math.max(retryAfterMs, backoff / 2);
+}
+
+/** Options of {@link callWithRetries}. */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Runs one API call, retrying transient failures up to `retry.maxRetries` times, each retry
+ * paid for from the client's budget (an empty budget fails at once).
+ */
+export async function callWithRetries<T>(
+  ctx: ClientContext,
+  call: (attempt: number) => Promise<T>,
+  { signal }: CallOptions = {},
+): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await call(attempt);
+    } catch (error) {
+      if (signal?.aborted === true) throw signal.reason;
+      if (!isTransientError(error) || attempt >= ctx.options.retry.maxRetries) throw error;
+      if (ctx.budget !== undefined && !ctx.budget.tryAcquire()) {
+        ctx.options.logger.warn?.('vtrans: retry budget exhausted, not retrying', { attempt });
+        throw error;
+      }
+      const delayMs = retryDelayMs(ctx, error, attempt);
+      ctx.options.logger.debug?.('vtrans: retrying', {
+        attempt: attempt + 1,
+        delayMs,
+        error: String(error),
+      });
+      await sleep(delayMs, { clock: ctx.clock, signal });
+    }
+  }
+}
+
+/**
+ * Waits until the retry budget has a token (taking it), abortable. Waits call this instead of
+ * failing: during an outage they slow down to the budget's refill rate.
+ */
+export async function acquireRetryToken(ctx: ClientContext, signal: AbortSignal): Promise<void> {
+  const { budget } = ctx;
+  if (budget === undefined) return;
+  while (!budget.tryAcquire()) {
+    await sleep(budget.msUntilAvailable(), { clock: ctx.clock, signal });
+  }
+}

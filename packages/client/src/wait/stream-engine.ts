@@ -1,0 +1,184 @@
+import { createApiError, parseProblem } from '../errors/create-api-error.js';
+import { openRequest, readText, type ClientContext, type OpenResponse } from '../internal/http.js';
+import { isJobLike } from '../internal/parse.js';
+import { acquireRetryToken, isTransientError, retryDelayMs } from '../internal/retry.js';
+import { readSseStream } from '../internal/sse-reader.js';
+import type { SseEvent } from '../internal/sse-parser.js';
+import { sleep } from '../internal/sleep.js';
+import { DEFAULTS } from '../options.js';
+import type { Job } from '../types/job.js';
+import type { StatusAnswer } from './long-poll.js';
+
+/** What a {@link StreamEngine} reads and whom it tells. */
+export interface StreamEngineConfig {
+  /** `v1/events` or `v1/jobs/{id}/events`. */
+  path: string;
+  transport: 'events' | 'sse';
+  /** The ids whose current state must be fetched once the stream is open. */
+  ids(): string[];
+  /** Fetches current states (no hold) for ≤ 100 ids. */
+  catchUp(ids: string[], signal: AbortSignal): Promise<StatusAnswer>;
+  onJob(job: Job): void;
+  onNotFound(id: string): void;
+  onFatal(error: unknown): void;
+}
+
+/**
+ * Reads an SSE stream (fetch + parser, reconnecting with `Last-Event-ID`) and, once it is open,
+ * fetches the current state of every tracked job so nothing that happened before the
+ * subscription is missed. Two connections at most: the stream and one catch-up request.
+ */
+export class StreamEngine {
+  private readonly pending = new Set<string>();
+  private controller: AbortController | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly config: StreamEngineConfig,
+  ) {}
+
+  /** Fetches this id's current state soon (it joined while the stream was open). */
+  track(id: string): void {
+    this.pending.add(id);
+    this.wake?.();
+  }
+
+  /** Ends {@link run}. */
+  stop(): void {
+    this.controller?.abort();
+  }
+
+  /** Streams until `stop` aborts, {@link stop} is called or a non-transient error occurs. */
+  async run(stop: AbortSignal): Promise<void> {
+    const controller = new AbortController();
+    this.controller = controller;
+    const signal = AbortSignal.any([stop, controller.signal]);
+    let lastEventId: string | undefined;
+    let errorStreak = 0;
+    while (!signal.aborted) {
+      let failure: unknown;
+      const session = new AbortController();
+      const sessionSignal = AbortSignal.any([signal, session.signal]);
+      let open: OpenResponse | undefined;
+      let catchUp: Promise<void> | undefined;
+      try {
+        open = await this.open(lastEventId, sessionSignal);
+        if (lastEventId === undefined) for (const id of this.config.ids()) this.pending.add(id);
+        catchUp = this.catchUpLoop(sessionSignal);
+        await readSseStream(open.response.body as ReadableStream<Uint8Array>, {
+          clock: this.ctx.clock,
+          idleTimeoutMs: DEFAULTS.sseIdleTimeoutMs,
+          signal: sessionSignal,
+          onEvent: (event) => {
+            errorStreak = 0;
+            if (event.hasId) lastEventId = event.lastEventId;
+            this.handle(event);
+          },
+        });
+      } catch (error) {
+        failure = error;
+      } finally {
+        session.abort();
+        open?.close();
+        this.wake?.();
+        await catchUp;
+      }
+      if (signal.aborted) return;
+      if (failure !== undefined && !isTransientError(failure)) {
+        this.config.onFatal(failure);
+        return;
+      }
+      // A stream that ends cleanly after delivering events reconnects at once; one that keeps
+      // failing or ending empty backs off, so a broken proxy cannot cause a tight loop.
+      const delayMs = errorStreak === 0 ? 0 : retryDelayMs(this.ctx, failure, errorStreak - 1);
+      errorStreak += 1;
+      this.ctx.options.logger.debug?.('vtrans: event stream ended, reconnecting', {
+        delayMs,
+        lastEventId,
+      });
+      try {
+        await sleep(delayMs, { clock: this.ctx.clock, signal });
+        await acquireRetryToken(this.ctx, signal);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  private async open(lastEventId: string | undefined, signal: AbortSignal): Promise<OpenResponse> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+    const open = await openRequest(this.ctx, {
+      method: 'GET',
+      path: this.config.path,
+      headers,
+      signal,
+      timeoutMs: this.ctx.options.requestTimeoutMs,
+    });
+    const { response } = open;
+    if (!response.ok || response.body === null) {
+      const text = await readText(
+        open,
+        { method: 'GET', path: this.config.path, signal, timeoutMs: 0 },
+        this.ctx,
+      ).finally(() => open.close());
+      const problem = parseProblem(text);
+      throw createApiError({
+        status: response.status,
+        code: typeof problem?.code === 'string' ? problem.code : undefined,
+        requestId: response.headers.get('x-request-id') ?? undefined,
+        problem,
+      });
+    }
+    open.disarm();
+    return open;
+  }
+
+  private handle(event: SseEvent): void {
+    let data: unknown;
+    try {
+      data = JSON.parse(event.data);
+    } catch {
+      this.ctx.options.logger.debug?.('vtrans: ignoring a non-JSON event', { type: event.type });
+      return;
+    }
+    if (isJobLike(data)) this.config.onJob(data);
+  }
+
+  private async catchUpLoop(signal: AbortSignal): Promise<void> {
+    let errorStreak = 0;
+    while (!signal.aborted) {
+      if (this.pending.size === 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
+      }
+      const ids = [...this.pending].slice(0, DEFAULTS.maxBatchSize);
+      for (const id of ids) this.pending.delete(id);
+      try {
+        const answer = await this.config.catchUp(ids, signal);
+        errorStreak = 0;
+        for (const job of answer.jobs) this.config.onJob(job);
+        for (const id of answer.notFound) this.config.onNotFound(id);
+      } catch (error) {
+        if (signal.aborted) return;
+        if (!isTransientError(error)) {
+          this.config.onFatal(error);
+          return;
+        }
+        for (const id of ids) this.pending.add(id);
+        try {
+          await sleep(retryDelayMs(this.ctx, error, errorStreak++), {
+            clock: this.ctx.clock,
+            signal,
+          });
+        } catch {
+          return;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import type { WaitTransport } from '../options.js';
+import type { Job } from '../types/job.js';
+
+/** One running wait, as the engines see it. */
+export interface WaitSubscriber {
+  readonly jobId: string;
+  readonly startedAtMs: number;
+  readonly deadlineAtMs: number;
+  readonly poll: { readonly minIntervalMs: number; readonly maxIntervalMs: number };
+  /** The last state this wait saw. */
+  lastJob(): Job | undefined;
+  /** Counts a request made (also) on this wait's behalf. */
+  countRequest(): void;
+  /** Hands over a state; the wait settles itself (and leaves its engine) on a terminal one. */
+  deliver(job: Job, transport: WaitTransport): void;
+  /** Ends the wait with a non-transient error. */
+  fail(error: unknown): void;
+}
+
+/** Something that keeps subscribers informed until they leave. */
+export interface WaitEngine {
+  add(subscriber: WaitSubscriber): void;
+  remove(subscriber: WaitSubscriber): void;
+}
+
+/** Whether `job` tells something `previous` did not (first sight, or a newer version or status). */
+export function isNews(previous: Job | undefined, job: Job): boolean {
+  return previous === undefined || job.version > previous.version || job.status !== previous.status;
+}
