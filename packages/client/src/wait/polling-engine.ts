@@ -118,9 +118,12 @@ export class PollingEngine implements WaitEngine {
       path: 'v1/events',
       transport: 'events',
       ids: () => [...this.subscribers.keys()],
-      catchUp: (ids, signal) =>
-        fetchBatchStatus(this.ctx, ids, { holdS: 0, ifNoneMatch: undefined, signal }),
+      catchUp: (ids, signal) => {
+        for (const id of ids) for (const sub of this.subscribers.get(id) ?? []) sub.countRequest();
+        return fetchBatchStatus(this.ctx, ids, { holdS: 0, ifNoneMatch: undefined, signal });
+      },
       onJob: (job) => this.dispatch(job, 'events'),
+      onConnect: () => this.countAll(),
       onNotFound: (id) => this.failId(id, notFoundError(id)),
       onFatal: (error) => this.failAll(error),
     });
@@ -260,6 +263,10 @@ export class PollingEngine implements WaitEngine {
     this.known.set(job.id, job);
     for (const sub of [...set]) sub.deliver(job, transport);
     return hasNews;
+  }
+
+  private countAll(): void {
+    for (const set of this.subscribers.values()) for (const sub of set) sub.countRequest();
   }
 
   private failId(id: string, error: unknown): void {

@@ -1,5 +1,4 @@
 import type { ClientContext } from '../internal/http.js';
-import { fetchJobStatus } from './long-poll.js';
 import { StreamEngine } from './stream-engine.js';
 import type { WaitEngine, WaitSubscriber } from './subscriber.js';
 
@@ -18,17 +17,15 @@ export class SseEngine implements WaitEngine {
       path: `v1/jobs/${encodeURIComponent(id)}/events`,
       transport: 'sse',
       ids: () => [id],
-      catchUp: (_ids, signal) => {
-        subscriber.countRequest();
-        return fetchJobStatus(this.ctx, id, { holdS: 0, ifNoneMatch: undefined, signal });
-      },
+      // The per-job stream opens with the job's current state: nothing to catch up on.
+      catchUp: undefined,
+      onConnect: () => subscriber.countRequest(),
       onJob: (job) => {
         if (job.id === id) subscriber.deliver(job, 'sse');
       },
       onNotFound: () => undefined,
       onFatal: (error) => subscriber.fail(error),
     });
-    subscriber.countRequest();
     void stream.run(this.stop.signal);
   }
 

@@ -16,8 +16,13 @@ export interface StreamEngineConfig {
   transport: 'events' | 'sse';
   /** The ids whose current state must be fetched once the stream is open. */
   ids(): string[];
-  /** Fetches current states (no hold) for ≤ 100 ids. */
-  catchUp(ids: string[], signal: AbortSignal): Promise<StatusAnswer>;
+  /**
+   * Fetches current states (no hold) for ≤ 100 ids, or `undefined` when the stream itself starts
+   * with the current state (the per-job stream does).
+   */
+  catchUp: ((ids: string[], signal: AbortSignal) => Promise<StatusAnswer>) | undefined;
+  /** Called for each connection attempt (request accounting). */
+  onConnect?(): void;
   onJob(job: Job): void;
   onNotFound(id: string): void;
   onFatal(error: unknown): void;
@@ -107,6 +112,7 @@ export class StreamEngine {
   }
 
   private async open(lastEventId: string | undefined, signal: AbortSignal): Promise<OpenResponse> {
+    this.config.onConnect?.();
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
     const open = await openRequest(this.ctx, {
@@ -158,8 +164,10 @@ export class StreamEngine {
       }
       const ids = [...this.pending].slice(0, DEFAULTS.maxBatchSize);
       for (const id of ids) this.pending.delete(id);
+      const { catchUp } = this.config;
+      if (catchUp === undefined) continue;
       try {
-        const answer = await this.config.catchUp(ids, signal);
+        const answer = await catchUp(ids, signal);
         errorStreak = 0;
         for (const job of answer.jobs) this.config.onJob(job);
         for (const id of answer.notFound) this.config.onNotFound(id);
