@@ -1,11 +1,15 @@
 /** A store that lives in this process only: for tests and throwaway runs. */
 import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
+import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
 import { Notifier } from './notifier.js';
 import { compareNewestFirst, isBefore, matchesStatus } from './status-filter.js';
 import {
   parseEventId,
   type CancelResult,
   type CreateResult,
+  type DeliveryAttempt,
+  type DeliveryState,
+  type DeliveryWithAttempts,
   type IdempotencyInput,
   type ListQuery,
   type NewEvent,
@@ -13,6 +17,8 @@ import {
   type Store,
   type StoreNotice,
   type StoredEvent,
+  type WebhookDelivery,
+  type WebhookSecretSet,
 } from './types.js';
 
 interface IdempotencyEntry {
@@ -27,6 +33,8 @@ export class MemoryStore implements Store {
   readonly #idempotency = new Map<string, IdempotencyEntry>();
   readonly #events: StoredEvent[] = [];
   readonly #notifier = new Notifier();
+  readonly #deliveries = new Map<string, DeliveryWithAttempts>();
+  readonly #secrets = new Map<string, WebhookSecretSet>();
   #seq = 0;
   #idMs = 0;
 
@@ -107,7 +115,9 @@ export class MemoryStore implements Store {
     if (now >= rec.finishAt) return { kind: 'finished', record: { ...rec } };
     rec.canceledAt = now;
     rec.emittedStep = TERMINAL_STEP;
-    const event = this.#append(makeEvent({ ...rec }));
+    const newEvent = makeEvent({ ...rec });
+    const event = this.#append(newEvent);
+    this.#queueDelivery(rec, newEvent, TERMINAL_STEP);
     this.#notifier.publish({ kind: 'event', event });
     return { kind: 'canceled', record: { ...rec }, event };
   }
@@ -119,6 +129,7 @@ export class MemoryStore implements Store {
       if (!rec || rec.emittedStep >= e.step) continue;
       rec.emittedStep = e.step;
       written.push(this.#append(e.event));
+      this.#queueDelivery(rec, e.event, e.step);
     }
     for (const event of written) this.#notifier.publish({ kind: 'event', event });
     return written;
@@ -158,7 +169,87 @@ export class MemoryStore implements Store {
       if (entry.createdAt < before) this.#idempotency.delete(key);
     const firstKept = this.#events.findIndex((e) => e.at >= before);
     this.#events.splice(0, firstKept === -1 ? this.#events.length : firstKept);
+    for (const [id, d] of this.#deliveries)
+      if (d.createdAt < before && d.state !== 'pending') this.#deliveries.delete(id);
     return deleted;
+  }
+
+  #queueDelivery(rec: JobRecord, event: NewEvent, step: number): void {
+    const delivery = webhookDeliveryFor(rec, event, step);
+    if (!delivery || this.#deliveries.has(delivery.id)) return;
+    this.#deliveries.set(delivery.id, {
+      ...delivery,
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: delivery.createdAt,
+      leaseUntil: null,
+      history: [],
+    });
+  }
+
+  async claimDueDeliveries(
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<WebhookDelivery[]> {
+    const due = [...this.#deliveries.values()]
+      .filter(
+        (d) =>
+          d.state === 'pending' &&
+          d.nextAttemptAt !== null &&
+          d.nextAttemptAt <= now &&
+          (d.leaseUntil === null || d.leaseUntil <= now),
+      )
+      .sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0))
+      .slice(0, limit);
+    return due.map((d) => {
+      d.leaseUntil = now + leaseMs;
+      const { history: _history, ...delivery } = d;
+      return { ...delivery };
+    });
+  }
+
+  async recordAttempt(attempt: DeliveryAttempt, state: DeliveryState): Promise<boolean> {
+    const d = this.#deliveries.get(attempt.deliveryId);
+    if (!d || d.state !== 'pending' || d.attempts !== attempt.attempt - 1) return false;
+    d.history.push({ ...attempt });
+    d.attempts = attempt.attempt;
+    d.state = state;
+    d.nextAttemptAt = attempt.nextAttemptAt;
+    d.leaseUntil = null;
+    return true;
+  }
+
+  async listDeliveries(jobId: string): Promise<DeliveryWithAttempts[]> {
+    return [...this.#deliveries.values()]
+      .filter((d) => d.jobId === jobId)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((d) => ({ ...d, history: d.history.map((a) => ({ ...a })) }));
+  }
+
+  async getWebhookSecrets(tenant: string): Promise<WebhookSecretSet | null> {
+    const set = this.#secrets.get(tenant);
+    return set ? { ...set } : null;
+  }
+
+  async initWebhookSecret(tenant: string, secret: string): Promise<WebhookSecretSet> {
+    if (!this.#secrets.has(tenant))
+      this.#secrets.set(tenant, { current: secret, previous: null, previousExpiresAt: null });
+    return { ...(this.#secrets.get(tenant) as WebhookSecretSet) };
+  }
+
+  async rotateWebhookSecret(
+    tenant: string,
+    secret: string,
+    now: number,
+    graceMs: number,
+  ): Promise<WebhookSecretSet> {
+    const old = this.#secrets.get(tenant);
+    const set: WebhookSecretSet = old
+      ? { current: secret, previous: old.current, previousExpiresAt: now + graceMs }
+      : { current: secret, previous: null, previousExpiresAt: null };
+    this.#secrets.set(tenant, set);
+    return { ...set };
   }
 
   subscribe(listener: (notice: StoreNotice) => void): () => void {

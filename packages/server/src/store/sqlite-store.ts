@@ -12,11 +12,15 @@ import {
   type JobRecord,
   type JobStatus,
 } from '../sim/job-model.js';
+import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
 import { Notifier } from './notifier.js';
 import {
   parseEventId,
   type CancelResult,
   type CreateResult,
+  type DeliveryAttempt,
+  type DeliveryState,
+  type DeliveryWithAttempts,
   type EventType,
   type IdempotencyInput,
   type ListQuery,
@@ -25,9 +29,13 @@ import {
   type Store,
   type StoreNotice,
   type StoredEvent,
+  type NewDelivery,
+  type WebhookDelivery,
+  type WebhookSecretSet,
 } from './types.js';
 
-const SCHEMA_VERSION = 1;
+/** 1: jobs, idempotency keys, events. 2: webhook deliveries, attempts and secrets. */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -68,6 +76,102 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_tenant ON events (tenant, seq);
 CREATE INDEX IF NOT EXISTS events_by_time ON events (at);
 `;
+
+/** Migration from schema version 1 to 2. */
+const WEBHOOK_SCHEMA = `
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  url TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  lease_until INTEGER
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+  WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_job ON webhook_deliveries (job_id, created_at);
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+  delivery_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  next_attempt_at INTEGER,
+  PRIMARY KEY (delivery_id, attempt)
+);
+CREATE TABLE IF NOT EXISTS webhook_secrets (
+  tenant TEXT PRIMARY KEY,
+  current TEXT NOT NULL,
+  previous TEXT,
+  previous_expires_at INTEGER
+);
+`;
+
+interface DeliveryRow {
+  id: string;
+  tenant: string;
+  job_id: string;
+  event_type: string;
+  url: string;
+  body: string;
+  created_at: number;
+  state: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  lease_until: number | null;
+}
+
+interface AttemptRow {
+  delivery_id: string;
+  attempt: number;
+  at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  next_attempt_at: number | null;
+}
+
+interface SecretRow {
+  current: string;
+  previous: string | null;
+  previous_expires_at: number | null;
+}
+
+const fromDeliveryRow = (r: DeliveryRow): WebhookDelivery => ({
+  id: r.id,
+  tenant: r.tenant,
+  jobId: r.job_id,
+  eventType: r.event_type as EventType,
+  url: r.url,
+  body: r.body,
+  createdAt: r.created_at,
+  state: r.state as DeliveryState,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  leaseUntil: r.lease_until,
+});
+
+const fromAttemptRow = (r: AttemptRow): DeliveryAttempt => ({
+  deliveryId: r.delivery_id,
+  attempt: r.attempt,
+  at: r.at,
+  durationMs: r.duration_ms,
+  statusCode: r.status_code,
+  error: r.error,
+  nextAttemptAt: r.next_attempt_at,
+});
+
+const fromSecretRow = (r: SecretRow): WebhookSecretSet => ({
+  current: r.current,
+  previous: r.previous,
+  previousExpiresAt: r.previous_expires_at,
+});
 
 interface JobRow {
   id: string;
@@ -168,6 +272,7 @@ export class SqliteStore implements Store {
       );
     }
     this.#db.exec(SCHEMA);
+    if (version < 2) this.#db.exec(WEBHOOK_SCHEMA);
     this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
     const db = this.#db;
     this.#stmts = {
@@ -184,7 +289,8 @@ export class SqliteStore implements Store {
       ),
       lastIdMs: db.prepare('SELECT MAX(id_ms) AS m FROM events'),
       cancel: db.prepare('UPDATE jobs SET canceled_at = ?, emitted_step = ? WHERE id = ?'),
-      advance: db.prepare('UPDATE jobs SET emitted_step = ? WHERE id = ? AND emitted_step < ?'),
+      advance: db.prepare(`UPDATE jobs SET emitted_step = ? WHERE id = ? AND emitted_step < ?
+        RETURNING callback_url, callback_events`),
       readEvents: db.prepare(
         'SELECT * FROM events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
@@ -192,6 +298,36 @@ export class SqliteStore implements Store {
       purgeIdem: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
       purgeEvents: db.prepare('DELETE FROM events WHERE at < ?'),
       ping: db.prepare('SELECT 1'),
+      insertDelivery: db.prepare(`INSERT OR IGNORE INTO webhook_deliveries
+        (id, tenant, job_id, event_type, url, body, created_at, state, attempts, next_attempt_at)
+        VALUES (@id, @tenant, @jobId, @eventType, @url, @body, @createdAt, 'pending', 0, @createdAt)`),
+      dueDeliveries: db.prepare(`SELECT * FROM webhook_deliveries WHERE state = 'pending'
+        AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
+        ORDER BY next_attempt_at LIMIT @limit`),
+      lease: db.prepare('UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?'),
+      advanceDelivery: db.prepare(`UPDATE webhook_deliveries
+        SET attempts = @attempt, state = @state, next_attempt_at = @nextAttemptAt, lease_until = NULL
+        WHERE id = @deliveryId AND state = 'pending' AND attempts = @attempt - 1`),
+      insertAttempt: db.prepare(`INSERT INTO webhook_attempts VALUES
+        (@deliveryId, @attempt, @at, @durationMs, @statusCode, @error, @nextAttemptAt)`),
+      deliveriesOfJob: db.prepare(
+        'SELECT * FROM webhook_deliveries WHERE job_id = ? ORDER BY created_at, id',
+      ),
+      attemptsOfJob: db.prepare(`SELECT a.* FROM webhook_attempts a
+        JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.job_id = ? ORDER BY a.attempt`),
+      purgeAttempts: db.prepare(`DELETE FROM webhook_attempts WHERE delivery_id IN
+        (SELECT id FROM webhook_deliveries WHERE created_at < ? AND state != 'pending')`),
+      purgeDeliveries: db.prepare(
+        "DELETE FROM webhook_deliveries WHERE created_at < ? AND state != 'pending'",
+      ),
+      getSecrets: db.prepare(
+        'SELECT current, previous, previous_expires_at FROM webhook_secrets WHERE tenant = ?',
+      ),
+      initSecret: db.prepare(
+        'INSERT OR IGNORE INTO webhook_secrets (tenant, current) VALUES (?, ?)',
+      ),
+      putSecrets: db.prepare(`INSERT OR REPLACE INTO webhook_secrets
+        (tenant, current, previous, previous_expires_at) VALUES (?, ?, ?, ?)`),
     };
     this.#idMs = (this.#stmts.lastIdMs.get() as { m: number | null }).m ?? 0;
   }
@@ -287,7 +423,9 @@ export class SqliteStore implements Store {
         if (now >= rec.finishAt) return { kind: 'finished', record: rec };
         this.#stmts.cancel.run(now, TERMINAL_STEP, id);
         const canceled = { ...rec, canceledAt: now, emittedStep: TERMINAL_STEP };
-        return { kind: 'canceled', record: canceled, event: this.#append(makeEvent(canceled)) };
+        const event = makeEvent(canceled);
+        this.#queueDelivery(webhookDeliveryFor(canceled, event, TERMINAL_STEP));
+        return { kind: 'canceled', record: canceled, event: this.#append(event) };
       })
       .immediate();
     if (result.kind === 'canceled') this.#notifier.publish({ kind: 'event', event: result.event });
@@ -300,8 +438,16 @@ export class SqliteStore implements Store {
       .transaction(() => {
         const out: StoredEvent[] = [];
         for (const e of emissions) {
-          if (this.#stmts.advance.run(e.step, e.id, e.step).changes === 1)
-            out.push(this.#append(e.event));
+          const job = this.#stmts.advance.get(e.step, e.id, e.step) as
+            Pick<JobRow, 'callback_url' | 'callback_events'> | undefined;
+          if (!job) continue;
+          out.push(this.#append(e.event));
+          const callback = {
+            callbackUrl: job.callback_url,
+            callbackEvents:
+              job.callback_events === null ? null : (JSON.parse(job.callback_events) as string[]),
+          };
+          this.#queueDelivery(webhookDeliveryFor(callback, e.event, e.step));
         }
         return out;
       })
@@ -334,8 +480,74 @@ export class SqliteStore implements Store {
         .run(before, ...keepIds).changes;
       this.#stmts.purgeIdem.run(before);
       this.#stmts.purgeEvents.run(before);
+      this.#stmts.purgeAttempts.run(before);
+      this.#stmts.purgeDeliveries.run(before);
       return jobs;
     })();
+  }
+
+  #queueDelivery(delivery: NewDelivery | null): void {
+    if (delivery) this.#stmts.insertDelivery.run(delivery);
+  }
+
+  async claimDueDeliveries(
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<WebhookDelivery[]> {
+    return this.#db
+      .transaction(() => {
+        const rows = this.#stmts.dueDeliveries.all({ now, limit }) as DeliveryRow[];
+        for (const row of rows) this.#stmts.lease.run(now + leaseMs, row.id);
+        return rows.map((row) => ({ ...fromDeliveryRow(row), leaseUntil: now + leaseMs }));
+      })
+      .immediate();
+  }
+
+  async recordAttempt(attempt: DeliveryAttempt, state: DeliveryState): Promise<boolean> {
+    return this.#db
+      .transaction(() => {
+        if (this.#stmts.advanceDelivery.run({ ...attempt, state }).changes !== 1) return false;
+        this.#stmts.insertAttempt.run(attempt);
+        return true;
+      })
+      .immediate();
+  }
+
+  async listDeliveries(jobId: string): Promise<DeliveryWithAttempts[]> {
+    const attempts = (this.#stmts.attemptsOfJob.all(jobId) as AttemptRow[]).map(fromAttemptRow);
+    return (this.#stmts.deliveriesOfJob.all(jobId) as DeliveryRow[]).map((row) => ({
+      ...fromDeliveryRow(row),
+      history: attempts.filter((a) => a.deliveryId === row.id),
+    }));
+  }
+
+  async getWebhookSecrets(tenant: string): Promise<WebhookSecretSet | null> {
+    const row = this.#stmts.getSecrets.get(tenant) as SecretRow | undefined;
+    return row ? fromSecretRow(row) : null;
+  }
+
+  async initWebhookSecret(tenant: string, secret: string): Promise<WebhookSecretSet> {
+    this.#stmts.initSecret.run(tenant, secret);
+    return fromSecretRow(this.#stmts.getSecrets.get(tenant) as SecretRow);
+  }
+
+  async rotateWebhookSecret(
+    tenant: string,
+    secret: string,
+    now: number,
+    graceMs: number,
+  ): Promise<WebhookSecretSet> {
+    return this.#db
+      .transaction(() => {
+        const old = this.#stmts.getSecrets.get(tenant) as SecretRow | undefined;
+        const set: WebhookSecretSet = old
+          ? { current: secret, previous: old.current, previousExpiresAt: now + graceMs }
+          : { current: secret, previous: null, previousExpiresAt: null };
+        this.#stmts.putSecrets.run(tenant, set.current, set.previous, set.previousExpiresAt);
+        return set;
+      })
+      .immediate();
   }
 
   subscribe(listener: (notice: StoreNotice) => void): () => void {

@@ -3,6 +3,18 @@
  * each method is one atomic step, and a write's notice is published only after it is durable.
  */
 import type { Job, JobRecord, JobStatus } from '../sim/job-model.js';
+import { ProblemError } from '../errors.js';
+
+/**
+ * The store's backend does not answer (a shared store while its server is away). A `ProblemError`,
+ * so every route answers 503 problem+json `store_unavailable` with `Retry-After` instead of hanging.
+ */
+export class StoreUnavailableError extends ProblemError {
+  constructor(detail: string, options: { cause?: unknown } = {}) {
+    super('store_unavailable', detail, { headers: { 'retry-after': '1' } });
+    if (options.cause !== undefined) this.cause = options.cause;
+  }
+}
 
 export const EVENT_TYPES = [
   'job.created',
@@ -62,6 +74,64 @@ export interface StepEmission {
   event: NewEvent;
 }
 
+/** Where a webhook delivery stands. `stopped`: the receiver answered 410 Gone. */
+export const DELIVERY_STATES = ['pending', 'succeeded', 'failed', 'stopped'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+/**
+ * A webhook delivery before it is queued (made by `webhookDeliveryFor` in
+ * `webhooks/delivery-policy.ts`). A store queues it as `state: 'pending'`, `attempts: 0`,
+ * `nextAttemptAt: createdAt`, `leaseUntil: null`, unless a delivery with this id exists.
+ */
+export interface NewDelivery {
+  /** `msg_<job id>_<step>`: the `webhook-id` header, the same on every attempt. */
+  id: string;
+  tenant: string;
+  jobId: string;
+  eventType: EventType;
+  url: string;
+  /** The exact JSON body `{type, timestamp, data: Job}`, serialized once. */
+  body: string;
+  createdAt: number;
+}
+
+export interface WebhookDelivery extends NewDelivery {
+  state: DeliveryState;
+  /** Attempts recorded so far. */
+  attempts: number;
+  /** When the next attempt is due (`null` once the delivery is no longer pending). */
+  nextAttemptAt: number | null;
+  /** Until when an instance that claimed this delivery owns its next attempt. */
+  leaseUntil: number | null;
+}
+
+/** One recorded attempt of a delivery. */
+export interface DeliveryAttempt {
+  deliveryId: string;
+  /** 1-based. */
+  attempt: number;
+  /** When the attempt started, epoch ms. */
+  at: number;
+  durationMs: number;
+  /** The receiver's HTTP status; `null` when none came (timeout, refused, connection error). */
+  statusCode: number | null;
+  error: string | null;
+  /** When the next attempt is due; `null` when this was the last. */
+  nextAttemptAt: number | null;
+}
+
+export interface DeliveryWithAttempts extends WebhookDelivery {
+  history: DeliveryAttempt[];
+}
+
+/** A tenant's webhook signing secrets: during a rotation's grace period the previous one signs too. */
+export interface WebhookSecretSet {
+  current: string;
+  previous: string | null;
+  /** When the previous secret stops signing, epoch ms. */
+  previousExpiresAt: number | null;
+}
+
 /** What a store tells its subscribers after a durable write (on every instance, for shared stores). */
 export type StoreNotice = { kind: 'event'; event: StoredEvent };
 
@@ -77,20 +147,60 @@ export interface Store {
   getJobs(ids: readonly string[]): Promise<JobRecord[]>;
   /** Newest first: ordered by (createdAt, id) descending. */
   listJobs(query: ListQuery): Promise<JobRecord[]>;
-  /** Cancels a pending job and writes its `job.canceled` event in one step. */
+  /**
+   * Cancels a pending job and writes its `job.canceled` event in one step — with the webhook
+   * delivery `webhookDeliveryFor(canceled, event, TERMINAL_STEP)` returns, if any.
+   */
   cancelJob(
     id: string,
     now: number,
     makeEvent: (canceled: JobRecord) => NewEvent,
   ): Promise<CancelResult>;
-  /** Writes each step's event unless a step as far along was already written; returns what was written. */
+  /**
+   * Writes each step's event unless a step as far along was already written; returns what was
+   * written. In the same atomic step, queues `webhookDeliveryFor(record, e.event, e.step)` (if not
+   * null) for each event written, so a crash can lose neither without the other.
+   */
   emitSteps(emissions: readonly StepEmission[]): Promise<StoredEvent[]>;
   /** Events of a tenant after `afterId` (exclusive), oldest first. */
   readEvents(tenant: string, afterId: string | undefined, limit: number): Promise<StoredEvent[]>;
   /** Jobs whose terminal event has not been written yet (the scheduler's work list at boot). */
   unfinishedJobs(): Promise<JobRecord[]>;
-  /** Deletes finished jobs, idempotency keys and events older than `before`; returns jobs deleted. */
+  /**
+   * Deletes finished jobs, idempotency keys and events older than `before` — and webhook
+   * deliveries (with their attempts) created before it that are no longer pending; returns jobs
+   * deleted.
+   */
   purgeExpired(before: number, keepIds: readonly string[]): Promise<number>;
+  /**
+   * Leases up to `limit` pending deliveries due at `now` (`nextAttemptAt <= now`) whose lease is
+   * free or expired (`leaseUntil` null or `<= now`), setting `leaseUntil = now + leaseMs`, oldest
+   * due first, atomically — so across instances exactly one sends each attempt.
+   */
+  claimDueDeliveries(now: number, leaseMs: number, limit: number): Promise<WebhookDelivery[]>;
+  /**
+   * Records attempt `attempt.attempt` of a delivery and moves it on in one step: appends the
+   * attempt, sets `attempts = attempt.attempt`, `state`, `nextAttemptAt = attempt.nextAttemptAt`,
+   * `leaseUntil = null`. Applies only while the delivery is pending with `attempts ===
+   * attempt.attempt - 1`; returns whether it applied.
+   */
+  recordAttempt(attempt: DeliveryAttempt, state: DeliveryState): Promise<boolean>;
+  /** A job's deliveries, oldest first, each with its attempts in order. */
+  listDeliveries(jobId: string): Promise<DeliveryWithAttempts[]>;
+  /** The tenant's signing secrets, or `null` before the first is set. */
+  getWebhookSecrets(tenant: string): Promise<WebhookSecretSet | null>;
+  /** Sets the tenant's first secret unless one exists (instances race: the first wins); returns the stored set. */
+  initWebhookSecret(tenant: string, secret: string): Promise<WebhookSecretSet>;
+  /**
+   * Makes `secret` current; the current one becomes `previous`, signing until `now + graceMs`.
+   * (Without a current one, just sets it.) Returns the new set.
+   */
+  rotateWebhookSecret(
+    tenant: string,
+    secret: string,
+    now: number,
+    graceMs: number,
+  ): Promise<WebhookSecretSet>;
   subscribe(listener: (notice: StoreNotice) => void): () => void;
   /** Resolves when the backend answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
