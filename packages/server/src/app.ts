@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { AppContext } from './context.js';
 import { MAX_WAIT_S } from './http/conditional.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
+import { registerFaults } from './plugins/faults.js';
 import { registerHttpHeaders, requestIdFrom } from './plugins/http-headers.js';
 import { registerTenant } from './plugins/tenant.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -17,8 +18,10 @@ import { registerStatusRoute } from './routes/status.js';
 import { JobSchema } from './schemas/job.js';
 import { ProblemSchema } from './schemas/problem.js';
 
-/** Slow clients cannot pin sockets: headers must arrive within this. */
+/** Slow clients cannot pin sockets: headers must arrive within this (`headersTimeoutMs`). */
 export const HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node checks header and request timeouts (its default, 30 s, would let them run long). */
+const TIMEOUT_CHECK_MS = 1000;
 /** The whole request (headers and body) must arrive within this. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** Idle sockets are closed after this; above the longest hold, so held requests are never cut. */
@@ -38,7 +41,10 @@ export function buildApp(
     connectionTimeout: SOCKET_IDLE_TIMEOUT_MS,
     keepAliveTimeout: 5_000,
     requestTimeout: REQUEST_TIMEOUT_MS,
-    http: { headersTimeout: HEADERS_TIMEOUT_MS },
+    http: {
+      headersTimeout: ctx.config.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, ctx.config.headersTimeoutMs / 4),
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
@@ -48,6 +54,7 @@ export function buildApp(
   registerErrorHandler(app);
   registerTenant(app);
   registerHttpHeaders(app, ctx.config.corsOrigins);
+  registerFaults(app, ctx.config.faults, ctx.config.seed);
   registerHealthRoutes(app, ctx);
   registerStatusRoute(app, ctx);
   registerJobRoutes(app, ctx);

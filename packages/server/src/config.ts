@@ -14,6 +14,8 @@ import {
   parseOneOf,
 } from './config-parse.js';
 
+import { parseFaultSpec } from './faults/spec.js';
+
 export { ConfigError } from './config-parse.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -57,6 +59,10 @@ export interface ServerConfig {
   prettyLogs: boolean;
   /** Interval of the comment that keeps event streams alive. @default 15 s */
   sseHeartbeatMs: number;
+  /** Injected faults (`VT_FAULTS`, see `faults/spec.ts`), e.g. `503=0.1,latency=200ms`; off when unset. */
+  faults: string | undefined;
+  /** Headers must arrive within this (slow senders are cut). @default 10 s */
+  headersTimeoutMs: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -76,6 +82,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   logLevel: 'info',
   prettyLogs: false,
   sseHeartbeatMs: 15_000,
+  faults: undefined,
+  headersTimeoutMs: 10_000,
 };
 
 type Env = Record<string, string | undefined>;
@@ -143,6 +151,7 @@ const ENV_READERS: {
   trustProxy: ['VT_TRUST_PROXY', parseBoolean],
   shutdownGraceMs: ['VT_SHUTDOWN_GRACE', (n, r) => parseDurationMs(n, r, 0, 10 * 60_000)],
   logLevel: ['LOG_LEVEL', (n, r) => parseOneOf(n, r.toLowerCase(), LOG_LEVELS)],
+  faults: ['VT_FAULTS', (n, r) => (parseFaultSpec(n, r) ? r.trim() : undefined)],
 };
 
 /** The variables the server reads, for help texts and `vtrans serve` flags. */
@@ -184,5 +193,7 @@ export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig
   checkRange('errorProbability', config.errorProbability, 0, 1);
   checkRange('maxWaiters', config.maxWaiters, 0, 1_000_000);
   parseStoreSpec('store', config.store);
+  if (config.faults !== undefined) parseFaultSpec('faults', config.faults);
+  checkRange('headersTimeoutMs', config.headersTimeoutMs, 1, 10 * 60_000);
   return config;
 }
