@@ -39,13 +39,36 @@ function validationDetail(error: FastifyError): {
   errors: { path: string; message: string }[];
 } {
   const context = error.validationContext ?? 'request';
-  const errors = (error.validation ?? []).map((v) => {
-    const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
-    const extra = (v.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+  const errors: { path: string; message: string }[] = [];
+  // A union of literals fails once per literal and once more for the anyOf: say it once, with
+  // the allowed values, instead of three times "must be equal to constant".
+  const allowedByPath = new Map<string, unknown[]>();
+  for (const v of error.validation ?? []) {
+    const params = v.params as
+      { missingProperty?: string; additionalProperty?: string; allowedValue?: unknown } | undefined;
+    const missing = params?.missingProperty;
+    const extra = params?.additionalProperty;
     const path = `${context}${v.instancePath.replace(/\//g, '.')}${missing ? `.${missing}` : ''}${extra ? `.${extra}` : ''}`;
-    const message = extra ? 'is not a known property' : (v.message ?? 'is invalid');
-    return { path, message };
-  });
+    if (v.keyword === 'const') {
+      const allowed = allowedByPath.get(path) ?? [];
+      allowed.push(params?.allowedValue);
+      allowedByPath.set(path, allowed);
+      continue;
+    }
+    if (v.keyword === 'anyOf' && allowedByPath.has(path)) {
+      const allowed = allowedByPath.get(path) ?? [];
+      allowedByPath.delete(path);
+      errors.push({
+        path,
+        message: `must be one of ${[...new Set(allowed.map((a) => JSON.stringify(a)))].join(', ')}`,
+      });
+      continue;
+    }
+    errors.push({ path, message: extra ? 'is not a known property' : (v.message ?? 'is invalid') });
+  }
+  for (const [path, allowed] of allowedByPath) {
+    errors.push({ path, message: `must be ${allowed.map((a) => JSON.stringify(a)).join(' or ')}` });
+  }
   const first = errors[0];
   return { detail: first ? `${first.path} ${first.message}` : error.message, errors };
 }

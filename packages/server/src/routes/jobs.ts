@@ -25,6 +25,14 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
         response: { 201: Type.Ref('Job'), ...problemResponses(400, 413, 415, 422, 429) },
       },
       preValidation: async (request) => {
+        // Fastify parses text/plain into a string; this API speaks JSON only, so say 415 rather
+        // than a confusing "body must be object".
+        if (typeof request.body === 'string') {
+          throw new ProblemError(
+            'unsupported_media_type',
+            'POST /v1/jobs takes an application/json body (or none)',
+          );
+        }
         // An empty body is an empty job request.
         request.body ??= {};
       },

@@ -3,15 +3,25 @@
  * store and silent logs, and is closed automatically when the test (or, outside a test, the file)
  * ends. `createManualClock()` is a `Clock` a test moves by hand.
  */
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { afterAll, onTestFinished } from 'vitest';
+import { buildApp } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
+import { resolveConfig, type ServerConfig } from '../../src/config.js';
+import { createContext, type AppContext } from '../../src/context.js';
+import { ensureDefaultJob } from '../../src/job-service.js';
+import { OPEN_TENANT } from '../../src/plugins/tenant.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/server.js';
 
 const open = new Set<RunningServer>();
+const openApps = new Set<TestApp>();
 
 afterAll(async () => {
   await Promise.all([...open].map((srv) => srv.close()));
+  await Promise.all([...openApps].map((a) => a.close()));
   open.clear();
+  openApps.clear();
 });
 
 /**
@@ -67,3 +77,52 @@ export function createManualClock(startMs = Date.UTC(2026, 0, 1)): ManualClock {
 
 /** Resolves after `ms` real milliseconds. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface TestApp {
+  app: FastifyInstance;
+  context: AppContext;
+  close: () => Promise<void>;
+}
+
+/**
+ * Builds the app without listening, for `app.inject()`, with the scheduler running as in
+ * `startServer`. With `tenantHeader`, an `X-Test-Tenant` header chooses the request's tenant
+ * (what the authentication plugin does with keys), so tenant isolation can be tested in open mode.
+ */
+export async function buildTestApp(
+  options: Partial<ServerConfig> & { clock?: Clock; tenantHeader?: boolean } = {},
+): Promise<TestApp> {
+  const { clock, tenantHeader, ...partial } = options;
+  const config = resolveConfig({ store: 'memory', logLevel: 'silent', ...partial });
+  const log = pino({ level: 'silent' });
+  const context = await createContext(config, log, clock ? { clock } : {});
+  const app = buildApp(context, undefined);
+  if (tenantHeader) {
+    app.addHook('onRequest', async (request) => {
+      const tenant = request.headers['x-test-tenant'];
+      if (typeof tenant === 'string') request.tenant = tenant;
+    });
+  }
+  await ensureDefaultJob(context, OPEN_TENANT);
+  await context.scheduler.start();
+  await app.ready();
+  let closing: Promise<void> | undefined;
+  const result: TestApp = {
+    app,
+    context,
+    close: () =>
+      (closing ??= (async () => {
+        context.waiters.closeAll();
+        await app.close();
+        context.scheduler.stop();
+        await context.store.close();
+      })()),
+  };
+  openApps.add(result);
+  try {
+    onTestFinished(() => result.close());
+  } catch {
+    // Not inside a test: closed after the file.
+  }
+  return result;
+}
