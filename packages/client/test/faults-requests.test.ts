@@ -37,7 +37,10 @@ describe('plain calls under faults', () => {
       else sendJson(res, 200, jobJson());
     });
     const clock = createScaledClock(100);
-    const client = new VtransClient({ baseUrl: srv.url }, { clock, random: fixedRandom() });
+    const client = new VtransClient(
+      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
+      { clock, random: fixedRandom() },
+    );
     const job = await client.getJob('job_test');
     expect(job.id).toBe('job_test');
     expect(srv.requests).toHaveLength(2);
@@ -82,7 +85,7 @@ describe('plain calls under faults', () => {
     const srv = await serve(() => undefined);
     const client = new VtransClient({
       baseUrl: srv.url,
-      requestTimeoutMs: 50,
+      requestTimeoutMs: 250,
       retry: { maxRetries: 1, baseDelayMs: 1 },
     });
     const error: unknown = await client.getJob('job_test').catch((e: unknown) => e);
@@ -146,7 +149,7 @@ describe('plain calls under faults', () => {
     const controller = new AbortController();
     const reason = new Error('user gave up');
     const pending = client.getJob('job_test', { signal: controller.signal });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    while (srv.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
     await expect(client.getJob('job_test', { signal: controller.signal })).rejects.toBe(reason);

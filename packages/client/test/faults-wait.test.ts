@@ -52,7 +52,10 @@ describe('waitForJob under faults', () => {
       );
     });
     const clock = createScaledClock(50);
-    const client = new VtransClient({ baseUrl: srv.url }, { clock, random: fixedRandom() });
+    const client = new VtransClient(
+      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
+      { clock, random: fixedRandom() },
+    );
     const transports: WaitTransport[] = [];
     const job = await client.waitForJob('job_test', {
       onUpdate: (_j, info) => transports.push(info.transport),
@@ -121,7 +124,7 @@ describe('waitForJob under faults', () => {
   });
 
   it('falls back to polling from eta when the server ignores Prefer: wait', async () => {
-    const clock = createScaledClock(20);
+    const clock = createScaledClock(10);
     const createdAt = clock.now();
     const finishAt = createdAt + 10_500;
     const srv = await serve((_req, res) => {
@@ -136,7 +139,10 @@ describe('waitForJob under faults', () => {
       const retryAfter = String(Math.max(1, Math.ceil((createdAt + 10_000 - now) / 1000)));
       sendJson(res, 200, body, done ? {} : { 'retry-after': retryAfter });
     });
-    const client = new VtransClient({ baseUrl: srv.url }, { clock, random: fixedRandom() });
+    const client = new VtransClient(
+      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
+      { clock, random: fixedRandom() },
+    );
     const transports = new Set<WaitTransport>();
     const job = await client.waitForJob('job_test', {
       onUpdate: (_j, i) => transports.add(i.transport),
@@ -145,9 +151,9 @@ describe('waitForJob under faults', () => {
     expect(job.status).toBe('completed');
     expect([...transports]).toEqual(['poll']);
     expect(srv.requests.length).toBeLessThanOrEqual(10);
-    expect(latenessMs).toBeLessThan(1000);
-    // The first poll after the initial answer waits for the window's start (eta − 50 % = 5 s).
-    expect(clock.delays.some((d) => d > 2000 && d <= 5000)).toBe(true);
+    expect(latenessMs).toBeLessThan(1500);
+    // The first poll after the initial answer waits for the window's start (eta − 40 % = 6 s).
+    expect(clock.delays.some((d) => d > 2000 && d <= 6000)).toBe(true);
   });
 
   it('polls without hints on the capped schedule, never tighter than 250 ms', async () => {
@@ -157,7 +163,10 @@ describe('waitForJob under faults', () => {
       const done = clock.now() - startedAt > 4000;
       sendJson(res, 200, done ? completedJson() : jobJson());
     });
-    const client = new VtransClient({ baseUrl: srv.url }, { clock, random: fixedRandom(0) });
+    const client = new VtransClient(
+      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
+      { clock, random: fixedRandom(0) },
+    );
     await client.waitForJob('job_test', { strategy: 'poll' });
     const gaps = srv.requests.slice(1).map((r, i) => (r.atMs - (srv.requests[i]?.atMs ?? 0)) * 20);
     expect(gaps.every((gap) => gap >= 200)).toBe(true);
@@ -170,7 +179,8 @@ describe('waitForJob under faults', () => {
     const controller = new AbortController();
     const reason = new DOMException('stop', 'AbortError');
     const wait = client.waitForJob('job_test', { signal: controller.signal });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    while (srv.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 20));
     const abortedAt = performance.now();
     controller.abort(reason);
     const error: unknown = await wait.catch((e: unknown) => e);
@@ -254,7 +264,10 @@ describe('waitForJob under faults', () => {
       res.end(`id: 2\ndata: ${JSON.stringify(completedJson())}\n\n`);
     });
     const clock = createScaledClock(500);
-    const client = new VtransClient({ baseUrl: srv.url }, { clock, random: fixedRandom() });
+    const client = new VtransClient(
+      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
+      { clock, random: fixedRandom() },
+    );
     const job = await client.waitForJob('job_test', { strategy: 'sse' });
     expect(job.status).toBe('completed');
     expect(srv.requests).toHaveLength(2);
