@@ -42,6 +42,8 @@ export class SseStream {
     raw.once('close', () => this.close());
     this.#heartbeat = setInterval(() => this.comment('heartbeat'), options.heartbeatMs);
     this.#heartbeat.unref?.();
+    // A HEAD answer has no body: end it after the headers rather than hold the socket forever.
+    if (reply.request.method === 'HEAD') this.close();
   }
 
   get isClosed(): boolean {

@@ -2,12 +2,17 @@
  * Counts held long polls and event streams against `VT_MAX_WAITERS`, and answers them all at once
  * on shutdown: every holder gets a signal that aborts when the server starts closing.
  */
+import { setMaxListeners } from 'node:events';
+
 export class WaiterRegistry {
   readonly #closing = new AbortController();
   #held = 0;
   #streams = 0;
 
-  constructor(private readonly max: number) {}
+  constructor(private readonly max: number) {
+    // Every held request listens on this one signal: thousands are expected, not a leak.
+    setMaxListeners(0, this.#closing.signal);
+  }
 
   /** Aborts when the server shuts down: holders answer at once. */
   get shutdownSignal(): AbortSignal {
