@@ -95,7 +95,9 @@ export function registerJobListRoutes(app: FastifyInstance, ctx: AppContext): vo
         tags: ['jobs'],
         querystring: ListJobsQuery,
         response: {
-          200: Type.Union([JobPage, JobBatch]),
+          // The batch first: the serializer takes the first schema that matches, and a page
+          // schema would strip the batch's not_found.
+          200: Type.Union([JobBatch, JobPage]),
           304: Type.Null(),
           ...problemResponses(400, 429),
         },
