@@ -28,7 +28,9 @@ export function requestedWaitS(
 
 /** Marks an answer as having applied (or not) the wait preference (RFC 7240 §3). */
 export function setWaitHeaders(reply: FastifyReply, appliedS: number | undefined): void {
-  void reply.header('vary', 'Prefer');
+  // Append: CORS may already vary the answer by Origin.
+  const vary = reply.getHeader('vary');
+  void reply.header('vary', vary ? `${String(vary)}, Prefer` : 'Prefer');
   if (appliedS !== undefined) void reply.header('preference-applied', `wait=${appliedS}`);
 }
 
