@@ -32,7 +32,8 @@ export async function createContext(
   overrides: ContextOverrides = {},
 ): Promise<AppContext> {
   const clock = overrides.clock ?? systemClock;
-  const store = overrides.store ?? (await openStore(config.store));
+  const store =
+    overrides.store ?? (await openStore(config.store, { retentionMs: config.retentionMs, log }));
   const hub = new Hub();
   // Every durable write reaches local held requests and streams through the hub.
   store.subscribe((notice) => {
