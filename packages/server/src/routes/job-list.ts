@@ -11,7 +11,7 @@ import { ProblemError } from '../errors.js';
 import { etagMatches, parseIfNoneMatch } from '../http/conditional.js';
 import { JobBatch, JobPage, ListJobsQuery } from '../schemas/job.js';
 import { problemResponses } from '../schemas/problem.js';
-import { materialize, type Job } from '../sim/job-model.js';
+import { isTerminal, materialize, type Job } from '../sim/job-model.js';
 import { holdForChange } from '../wait/hold.js';
 import { disconnectSignal, requestedWaitS, setWaitHeaders } from './job-reply.js';
 
@@ -124,7 +124,9 @@ export function registerJobListRoutes(app: FastifyInstance, ctx: AppContext): vo
               check: async (notBefore) => {
                 last = await readBatch(request.tenant, ids, notBefore);
                 baseline ??= last.etag;
-                return last.etag !== baseline ? last : undefined;
+                // Nothing can change once every listed job has ended: answer now, never hold.
+                const settled = last.data.every((job) => isTerminal(job.status));
+                return last.etag !== baseline || settled ? last : undefined;
               },
             });
             batch = answer ?? (last as typeof batch);
