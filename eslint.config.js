@@ -12,7 +12,7 @@ export default tseslint.config(
       'coverage/**',
       'artifacts/**',
       'test-results/**',
-      'packages/server/public/assets/**',
+      'packages/server/public/**',
     ],
   },
   js.configs.recommended,

@@ -10,10 +10,12 @@ import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerFaults } from './plugins/faults.js';
 import { registerHttpHeaders, requestIdFrom } from './plugins/http-headers.js';
 import { registerTenant } from './plugins/tenant.js';
+import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerJobListRoutes } from './routes/job-list.js';
 import { registerJobRoutes } from './routes/jobs.js';
+import { registerStatsRoutes } from './routes/stats.js';
 import { registerStatusRoute } from './routes/status.js';
 import { JobSchema } from './schemas/job.js';
 import { ProblemSchema } from './schemas/problem.js';
@@ -60,5 +62,7 @@ export function buildApp(
   registerJobRoutes(app, ctx);
   registerJobListRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerStatsRoutes(app, ctx);
+  registerDashboardRoutes(app);
   return app;
 }

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
 import type { ServerConfig } from './config.js';
 import { createRandom, type Random } from './sim/rng.js';
+import { watchStats, type StatsRing } from './routes/stats.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
 import { Hub } from './wait/hub.js';
@@ -19,6 +20,8 @@ export interface AppContext {
   clock: Clock;
   /** Server start, for uptime and stats. */
   startedAt: number;
+  /** Per-minute job counts for `GET /v1/stats`, fed by the store's notices from the start. */
+  stats: StatsRing;
 }
 
 export interface ContextOverrides {
@@ -53,5 +56,6 @@ export async function createContext(
     random: createRandom(config.seed),
     clock,
     startedAt: clock.now(),
+    stats: watchStats(store, clock),
   };
 }

@@ -1,0 +1,114 @@
+/**
+ * The dashboard at `GET /`: the page and its assets, built by `scripts/build-dashboard.mjs` into
+ * `public/`. Files are read once and kept in memory (they are small); every answer carries a strong
+ * ETag. The page is revalidated on each visit (`no-cache`); an asset asked for with the content hash
+ * the page names (`?v=<hash>`) is immutable, so a returning browser loads nothing but the page.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import { ProblemError } from '../errors.js';
+import { etagMatches, parseIfNoneMatch } from '../http/conditional.js';
+
+/** Where the build writes the dashboard: `packages/server/public` (same from `src/` and `dist/`). */
+export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const REVALIDATE = 'no-cache';
+/** Kept out of the API description; the dashboard is not part of the API. */
+const HIDDEN = { hide: true } as FastifySchema;
+
+interface StaticFile {
+  body: Buffer;
+  type: string;
+  /** Content hash, also the `?v=` the page puts on asset URLs. */
+  hash: string;
+  etag: string;
+}
+
+export interface DashboardOptions {
+  /** Directory holding `index.html` and `assets/`. @default DEFAULT_PUBLIC_DIR */
+  publicDir?: string;
+}
+
+async function loadFiles(publicDir: string): Promise<Map<string, StaticFile>> {
+  const files = new Map<string, StaticFile>();
+  const add = async (urlPath: string, diskPath: string) => {
+    const type = CONTENT_TYPES[extname(diskPath)];
+    if (!type) return;
+    const body = await readFile(diskPath);
+    const hash = createHash('sha256').update(body).digest('base64url').slice(0, 16);
+    files.set(urlPath, { body, type, hash, etag: `"${hash}"` });
+  };
+  await add('/', join(publicDir, 'index.html'));
+  const assets = await readdir(join(publicDir, 'assets')).catch(() => [] as string[]);
+  for (const name of assets) {
+    if (ASSET_NAME.test(name)) await add(`/assets/${name}`, join(publicDir, 'assets', name));
+  }
+  return files;
+}
+
+function sendFile(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  file: StaticFile,
+  cacheControl: string,
+): FastifyReply {
+  void reply.header('etag', file.etag).header('cache-control', cacheControl);
+  if (etagMatches(parseIfNoneMatch(request.headers['if-none-match']), file.etag)) {
+    return reply.code(304).send();
+  }
+  return reply.type(file.type).send(file.body);
+}
+
+/**
+ * Serves the built dashboard. Outside `/v1`, so neither rate limited nor behind the API key (the
+ * auth and rate-limit plugins match paths): the page loads, then asks for a key when the API does.
+ */
+export function registerDashboardRoutes(
+  app: FastifyInstance,
+  options: DashboardOptions = {},
+): void {
+  const publicDir = options.publicDir ?? DEFAULT_PUBLIC_DIR;
+  let loading: Promise<Map<string, StaticFile>> | undefined;
+  const files = async (): Promise<Map<string, StaticFile>> => {
+    loading ??= loadFiles(publicDir).catch((err: unknown) => {
+      loading = undefined;
+      throw err;
+    });
+    return loading;
+  };
+  const routeOptions = { schema: HIDDEN };
+
+  app.get('/', routeOptions, async (request, reply) => {
+    const page = (await files().catch(() => undefined))?.get('/');
+    if (!page) {
+      throw new ProblemError(
+        'not_found',
+        'The dashboard is not built: run `npm run build` (it bundles packages/server/dashboard)',
+      );
+    }
+    return sendFile(request, reply, page, REVALIDATE);
+  });
+
+  app.get('/assets/:name', routeOptions, async (request, reply) => {
+    const { name } = request.params as { name: string };
+    const file = (await files().catch(() => undefined))?.get(`/assets/${name}`);
+    if (!file) throw new ProblemError('not_found', `No dashboard asset named ${name}`);
+    const { v } = request.query as { v?: unknown };
+    return sendFile(request, reply, file, v === file.hash ? IMMUTABLE : REVALIDATE);
+  });
+}

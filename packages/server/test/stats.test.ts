@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { StatsRing } from '../src/routes/stats.js';
+import { createManualClock, sleep, startTestServer } from './helpers/server.js';
+
+const MINUTE = 60_000;
+/** 12:00:30 UTC: half a minute into a bucket, so "the same minute" and "the next" are clear. */
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 30);
+
+interface StatsBody {
+  now: string;
+  since: string;
+  bucket_ms: number;
+  buckets: {
+    start: string;
+    created: number;
+    completed: number;
+    failed: number;
+    canceled: number;
+  }[];
+  totals: { created: number; completed: number; failed: number; canceled: number };
+}
+
+describe('GET /v1/settings', () => {
+  it('answers the simulation settings read-only, without where the store lives', async () => {
+    const srv = await startTestServer({
+      translationDelayMs: 1234,
+      translationDelayJitter: 0.1,
+      errorProbability: 0.25,
+      seed: '7',
+      maxWaiters: 99,
+      retentionMs: 3_600_000,
+    });
+    const res = await srv.app.inject({ method: 'GET', url: '/v1/settings' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.json()).toEqual({
+      translation_delay_ms: 1234,
+      translation_delay_jitter: 0.1,
+      error_probability: 0.25,
+      seeded: true,
+      store: 'memory',
+      retention_ms: 3_600_000,
+      max_waiters: 99,
+      max_wait_s: 50,
+      sse_heartbeat_ms: 15_000,
+    });
+    const post = await srv.app.inject({ method: 'POST', url: '/v1/settings', payload: {} });
+    expect(post.statusCode).toBe(404);
+  });
+
+  it('says when choices are not seeded', async () => {
+    const srv = await startTestServer();
+    const res = await srv.app.inject({ method: 'GET', url: '/v1/settings' });
+    expect(res.json()).toMatchObject({ seeded: false, store: 'memory' });
+  });
+});
+
+describe('GET /v1/stats', () => {
+  it('counts created, completed, failed and canceled jobs in the minute each happened', async () => {
+    const clock = createManualClock(T0);
+    // The default job lasts an hour, so it is created (counted) but never finishes here.
+    const srv = await startTestServer({ clock, translationDelayMs: 3_600_000 });
+    const create = (simulate: Record<string, unknown>) =>
+      srv.app.inject({ method: 'POST', url: '/v1/jobs', payload: { simulate } });
+    await create({ duration_ms: 0, outcome: 'completed' });
+    await create({ duration_ms: 0, outcome: 'completed' });
+    await create({ duration_ms: 0, outcome: 'error' });
+    const long = (await create({ duration_ms: 3_600_000 })).json<{ id: string }>();
+    await srv.app.inject({ method: 'POST', url: `/v1/jobs/${long.id}/cancel` });
+    clock.advance(MINUTE);
+    await create({ duration_ms: 3_600_000 });
+
+    // Terminal events are written by the scheduler's timer: wait (briefly) until they are in.
+    let body: StatsBody | undefined;
+    for (let i = 0; i < 100; i++) {
+      body = (await srv.app.inject({ method: 'GET', url: '/v1/stats' })).json<StatsBody>();
+      if (body.totals.completed === 2 && body.totals.failed === 1) break;
+      await sleep(10);
+    }
+    expect(body?.totals).toEqual({ created: 6, completed: 2, failed: 1, canceled: 1 });
+    expect(body?.bucket_ms).toBe(MINUTE);
+    expect(body?.buckets).toHaveLength(15);
+    expect(body?.now).toBe(new Date(T0 + MINUTE).toISOString());
+    const minuteStart = (ms: number) => new Date(Math.floor(ms / MINUTE) * MINUTE).toISOString();
+    expect(body?.buckets.at(-1)).toEqual({
+      start: minuteStart(T0 + MINUTE),
+      created: 1,
+      completed: 0,
+      failed: 0,
+      canceled: 0,
+    });
+    expect(body?.buckets.at(-2)).toEqual({
+      start: minuteStart(T0),
+      created: 5,
+      completed: 2,
+      failed: 1,
+      canceled: 1,
+    });
+    // Counting started with the server, inside the window.
+    expect(body?.since).toBe(new Date(T0).toISOString());
+  });
+
+  it('answers the number of minutes asked for, and a problem for a bad number', async () => {
+    const srv = await startTestServer();
+    const three = await srv.app.inject({ method: 'GET', url: '/v1/stats?minutes=3' });
+    expect(three.statusCode).toBe(200);
+    expect(three.json<StatsBody>().buckets).toHaveLength(3);
+    for (const url of [
+      '/v1/stats?minutes=0',
+      '/v1/stats?minutes=61',
+      '/v1/stats?minutes=x',
+      '/v1/stats?x=1',
+    ]) {
+      const res = await srv.app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json()).toMatchObject({ status: 400, code: 'invalid_request' });
+    }
+  });
+});
+
+describe('StatsRing', () => {
+  it("keeps each tenant's counts apart", () => {
+    const ring = new StatsRing(T0);
+    ring.record({ tenant: 'a', type: 'job.created', at: T0 }, T0);
+    ring.record({ tenant: 'a', type: 'job.completed', at: T0 }, T0);
+    ring.record({ tenant: 'b', type: 'job.failed', at: T0 }, T0);
+    ring.record({ tenant: 'b', type: 'job.updated', at: T0 }, T0);
+    const a = ring.read('a', 1, T0)[0]?.counts;
+    const b = ring.read('b', 1, T0)[0]?.counts;
+    expect(a).toEqual({ created: 1, completed: 1, failed: 0, canceled: 0 });
+    expect(b).toEqual({ created: 0, completed: 0, failed: 1, canceled: 0 });
+    expect(ring.read('nobody', 2, T0).map((r) => r.counts.created)).toEqual([0, 0]);
+  });
+
+  it('forgets minutes older than an hour and ignores events that old', () => {
+    const ring = new StatsRing(T0);
+    ring.record({ tenant: 'a', type: 'job.created', at: T0 }, T0);
+    const later = T0 + 60 * MINUTE;
+    ring.record({ tenant: 'a', type: 'job.created', at: T0 - MINUTE }, later);
+    ring.record({ tenant: 'a', type: 'job.canceled', at: later }, later);
+    const rows = ring.read('a', 60, later);
+    expect(rows).toHaveLength(60);
+    expect(rows.reduce((n, r) => n + r.counts.created, 0)).toBe(0);
+    expect(rows.at(-1)?.counts.canceled).toBe(1);
+    // A late event (the scheduler catching up after a restart) lands in its own minute.
+    ring.record({ tenant: 'a', type: 'job.completed', at: later - 5 * MINUTE }, later);
+    expect(ring.read('a', 6, later)[0]?.counts.completed).toBe(1);
+  });
+});
