@@ -1,0 +1,110 @@
+/** A small Server-Sent Events reader over fetch, for tests (Node 20 has no EventSource). */
+
+export type SseItem =
+  | { kind: 'event'; id: string | undefined; event: string; data: unknown }
+  | { kind: 'comment'; text: string };
+
+export interface SseConnection {
+  status: number;
+  headers: Headers;
+  /** Every item received so far. */
+  items: SseItem[];
+  /** Settles when the server ends the stream (or it is closed). */
+  ended: Promise<void>;
+  /** Resolves with the items once `predicate` holds for the items so far (rejects on timeout). */
+  until(predicate: (items: SseItem[]) => boolean, timeoutMs?: number): Promise<SseItem[]>;
+  close(): void;
+}
+
+export async function openSse(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<SseConnection> {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers, signal: controller.signal });
+  const items: SseItem[] = [];
+  const waiters = new Set<() => void>();
+  const notify = () => {
+    for (const w of waiters) w();
+  };
+  let isEnded = false;
+  const ended = (async () => {
+    if (!res.body) return;
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let cut: number;
+        while ((cut = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          parseBlock(block, items);
+        }
+        notify();
+      }
+    } catch {
+      // aborted by close()
+    } finally {
+      isEnded = true;
+      notify();
+    }
+  })();
+  return {
+    status: res.status,
+    headers: res.headers,
+    items,
+    ended,
+    until: (predicate, timeoutMs = 5000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (predicate(items)) {
+            cleanup();
+            resolve(items);
+          } else if (isEnded) {
+            cleanup();
+            reject(new Error(`stream ended first; got ${JSON.stringify(items)}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out; got ${JSON.stringify(items)}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      }),
+    close: () => controller.abort(),
+  };
+}
+
+function parseBlock(block: string, items: SseItem[]): void {
+  let id: string | undefined;
+  let event = 'message';
+  const data: string[] = [];
+  let sawField = false;
+  for (const line of block.split('\n')) {
+    if (line.startsWith(':')) {
+      items.push({ kind: 'comment', text: line.slice(1).trim() });
+      continue;
+    }
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'id') id = value;
+    else if (field === 'event') event = value;
+    else if (field === 'data') data.push(value);
+    else continue;
+    sawField = true;
+  }
+  if (sawField && data.length > 0) {
+    items.push({ kind: 'event', id, event, data: JSON.parse(data.join('\n')) as unknown });
+  }
+}
+
+/** Only the events, without comments. */
+export const eventsOf = (items: SseItem[]) =>
+  items.filter((i): i is Extract<SseItem, { kind: 'event' }> => i.kind === 'event');
