@@ -17,6 +17,7 @@ import { registerJobListRoutes } from './routes/job-list.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerStatsRoutes } from './routes/stats.js';
 import { registerStatusRoute } from './routes/status.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import { JobSchema } from './schemas/job.js';
 import { ProblemSchema } from './schemas/problem.js';
 
@@ -62,6 +63,7 @@ export function buildApp(
   registerJobRoutes(app, ctx);
   registerJobListRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerWebhookRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerDashboardRoutes(app);
   return app;

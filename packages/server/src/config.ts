@@ -16,6 +16,17 @@ import {
 
 import { parseFaultSpec } from './faults/spec.js';
 
+import { parseRetryDelays } from './webhooks/retry-schedule.js';
+import {
+  checkWebhookConfig,
+  DEFAULT_WEBHOOK_POLL_INTERVAL_MS,
+  DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  MAX_WEBHOOK_TIMEOUT_MS,
+  parseAllowHosts,
+  parseWebhookSecret,
+} from './webhooks/webhook-config.js';
+
 export { ConfigError } from './config-parse.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -59,6 +70,16 @@ export interface ServerConfig {
   prettyLogs: boolean;
   /** Interval of the comment that keeps event streams alive. @default 15 s */
   sseHeartbeatMs: number;
+  /** Webhook signing secret of the open tenant (`whsec_…`); generated and stored when unset. */
+  webhookSecret: string | undefined;
+  /** Delays between webhook attempts (± 10 % jitter). @default 5s,30s,2m,15m,1h,3h,6h,12h */
+  webhookRetryDelaysMs: number[];
+  /** Per-attempt timeout of a webhook delivery. @default 10 s */
+  webhookTimeoutMs: number;
+  /** Hosts exempt from the private-address guard, e.g. `['127.0.0.1']`. @default [] */
+  webhookAllowHosts: string[];
+  /** How often the delivery worker looks for due deliveries besides being woken. @default 1 s */
+  webhookPollIntervalMs: number;
   /** Injected faults (`VT_FAULTS`, see `faults/spec.ts`), e.g. `503=0.1,latency=200ms`; off when unset. */
   faults: string | undefined;
   /** Headers must arrive within this (slow senders are cut). @default 10 s */
@@ -82,6 +103,11 @@ export const DEFAULT_CONFIG: ServerConfig = {
   logLevel: 'info',
   prettyLogs: false,
   sseHeartbeatMs: 15_000,
+  webhookSecret: undefined,
+  webhookRetryDelaysMs: [...DEFAULT_WEBHOOK_RETRY_DELAYS_MS],
+  webhookTimeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS,
+  webhookAllowHosts: [],
+  webhookPollIntervalMs: DEFAULT_WEBHOOK_POLL_INTERVAL_MS,
   faults: undefined,
   headersTimeoutMs: 10_000,
 };
@@ -151,6 +177,13 @@ const ENV_READERS: {
   trustProxy: ['VT_TRUST_PROXY', parseBoolean],
   shutdownGraceMs: ['VT_SHUTDOWN_GRACE', (n, r) => parseDurationMs(n, r, 0, 10 * 60_000)],
   logLevel: ['LOG_LEVEL', (n, r) => parseOneOf(n, r.toLowerCase(), LOG_LEVELS)],
+  webhookSecret: ['VT_WEBHOOK_SECRET', parseWebhookSecret],
+  webhookRetryDelaysMs: ['VT_WEBHOOK_RETRY_DELAYS', parseRetryDelays],
+  webhookTimeoutMs: [
+    'VT_WEBHOOK_TIMEOUT',
+    (n, r) => parseDurationMs(n, r, 1, MAX_WEBHOOK_TIMEOUT_MS),
+  ],
+  webhookAllowHosts: ['VT_WEBHOOK_ALLOW_HOSTS', parseAllowHosts],
   faults: ['VT_FAULTS', (n, r) => (parseFaultSpec(n, r) ? r.trim() : undefined)],
 };
 
@@ -193,6 +226,7 @@ export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig
   checkRange('errorProbability', config.errorProbability, 0, 1);
   checkRange('maxWaiters', config.maxWaiters, 0, 1_000_000);
   parseStoreSpec('store', config.store);
+  checkWebhookConfig(config);
   if (config.faults !== undefined) parseFaultSpec('faults', config.faults);
   checkRange('headersTimeoutMs', config.headersTimeoutMs, 1, 10 * 60_000);
   return config;

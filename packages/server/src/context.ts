@@ -9,6 +9,8 @@ import type { Store } from './store/types.js';
 import { Hub } from './wait/hub.js';
 import { Scheduler } from './wait/scheduler.js';
 import { WaiterRegistry } from './wait/waiter-registry.js';
+import { OPEN_TENANT } from './plugins/tenant.js';
+import { createWebhooks, type Webhooks } from './webhooks/index.js';
 
 export interface AppContext {
   config: ServerConfig;
@@ -20,6 +22,8 @@ export interface AppContext {
   clock: Clock;
   /** Server start, for uptime and stats. */
   startedAt: number;
+  /** Webhook signing secrets and the background delivery worker (`server.ts` starts it). */
+  webhooks: Webhooks;
   /** Per-minute job counts for `GET /v1/stats`, fed by the store's notices from the start. */
   stats: StatsRing;
 }
@@ -56,6 +60,7 @@ export async function createContext(
     random: createRandom(config.seed),
     clock,
     startedAt: clock.now(),
+    webhooks: createWebhooks({ config, store, clock, log, openTenant: OPEN_TENANT }),
     stats: watchStats(store, clock),
   };
 }

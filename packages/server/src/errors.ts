@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   invalid_request: { status: 400, title: 'Invalid request' },
   invalid_json: { status: 400, title: 'Malformed JSON body' },
   invalid_cursor: { status: 400, title: 'Invalid cursor' },
+  invalid_callback_url: { status: 400, title: 'Callback URL not allowed' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
   job_not_found: { status: 404, title: 'Job not found' },

@@ -59,11 +59,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   app.addHook('onClose', async () => {
     stopRetention?.();
     ctx.scheduler.stop();
+    // Before the store closes: attempts in flight are aborted and recorded as due again.
+    await ctx.webhooks.worker.stop();
     await ctx.store.close();
   });
   try {
     await ensureDefaultJob(ctx, OPEN_TENANT);
     await ctx.scheduler.start();
+    await ctx.webhooks.secrets.applyConfigured();
+    ctx.webhooks.worker.start();
     stopRetention = startRetention(ctx, logger);
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
