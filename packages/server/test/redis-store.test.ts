@@ -148,6 +148,28 @@ describe.skipIf(!hasRedis)('RedisStore', () => {
     expect((await store.unfinishedJobs()).map((r) => r.id)).not.toContain(rec.id);
   });
 
+  it('serves reads of one job asked in the same tick with one round trip, each a copy', async () => {
+    const rec = record();
+    await store.createJob(rec, created(rec));
+    const admin = new Redis(redis.url);
+    const hgetalls = async () =>
+      Number(
+        /cmdstat_hgetall:calls=(\d+)/.exec(String(await admin.info('commandstats')))?.[1] ?? 0,
+      );
+    const before = await hgetalls();
+    const reads = await Promise.all(Array.from({ length: 50 }, () => store.getJob(rec.id)));
+    expect(await hgetalls()).toBe(before + 1);
+    admin.disconnect();
+    expect(reads.every((r) => r?.id === rec.id)).toBe(true);
+    reads[0]!.emittedStep = 99;
+    expect(reads[1]!.emittedStep).toBe(0);
+    // A read asked after the batch was sent sees later writes.
+    await store.cancelJob(rec.id, rec.createdAt + 1, (r) =>
+      eventForStep(r, TERMINAL_STEP, r.createdAt + 1),
+    );
+    expect((await store.getJob(rec.id))?.canceledAt).toBe(rec.createdAt + 1);
+  });
+
   it('keeps unfinished jobs in the work list until their terminal event', async () => {
     const rec = record();
     await store.createJob(rec, created(rec));

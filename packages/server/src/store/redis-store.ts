@@ -122,6 +122,17 @@ export class RedisStore implements Store {
     purge: new LuaScript(PURGE_JOB_LUA),
   };
   #closed = false;
+  /** Job reads waiting for this tick's round trip (see `getJob`). */
+  #readBatch:
+    | Map<
+        string,
+        {
+          promise: Promise<JobRecord | null>;
+          resolve: (r: JobRecord | null) => void;
+          reject: (e: unknown) => void;
+        }
+      >
+    | undefined;
 
   private constructor(url: string, options: RedisStoreOptions) {
     this.#prefix = options.keyPrefix ?? 'vt:';
@@ -255,8 +266,55 @@ export class RedisStore implements Store {
     return { kind: 'created', record: { ...record }, event: { ...created, id: reply[1] } };
   }
 
-  async getJob(id: string): Promise<JobRecord | null> {
-    return recordFrom(await this.#guard(() => this.#redis.hgetall(this.#jobKey(id))));
+  /**
+   * Reads of one job asked for in the same tick share one round trip: a wake burst (every waiter
+   * on a job re-reads it at once) costs one read, not one per waiter. Only calls made before the
+   * read is sent join it, so no caller sees a state older than its call.
+   */
+  getJob(id: string): Promise<JobRecord | null> {
+    let batch = this.#readBatch;
+    if (!batch) {
+      batch = this.#readBatch = new Map();
+      process.nextTick(() => this.#flushReads());
+    }
+    let read = batch.get(id);
+    if (!read) {
+      let settle!: { resolve: (r: JobRecord | null) => void; reject: (e: unknown) => void };
+      const promise = new Promise<JobRecord | null>((resolve, reject) => {
+        settle = { resolve, reject };
+      });
+      read = { promise, ...settle };
+      batch.set(id, read);
+    }
+    // Each caller gets its own copy: records are plain objects callers may change.
+    return read.promise.then((r) => (r ? { ...r } : null));
+  }
+
+  #flushReads(): void {
+    const batch = this.#readBatch;
+    this.#readBatch = undefined;
+    if (!batch) return;
+    const ids = [...batch.keys()];
+    this.#guard(async () => {
+      const pipeline = this.#redis.pipeline();
+      for (const id of ids) pipeline.hgetall(this.#jobKey(id));
+      return (await pipeline.exec()) ?? [];
+    }).then(
+      (replies) => {
+        ids.forEach((id, i) => {
+          const read = batch.get(id);
+          const [err, fields] = replies[i] ?? [new Error('no reply'), null];
+          if (err)
+            read?.reject(
+              new StoreUnavailableError(`The Redis store failed a read: ${err.message}`),
+            );
+          else read?.resolve(recordFrom(fields as Record<string, string>));
+        });
+      },
+      (err: unknown) => {
+        for (const read of batch.values()) read.reject(err);
+      },
+    );
   }
 
   async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
