@@ -2,7 +2,6 @@
  * Where the CLI writes: results on stdout, progress and diagnostics on stderr. Colour only on a
  * terminal, and never when `NO_COLOR` is set (https://no-color.org) or `TERM=dumb`.
  */
-import { styleText } from 'node:util';
 
 /** A stream the CLI writes to (a `process.stdout`-like object). */
 export interface OutputStream {
@@ -31,6 +30,24 @@ export interface Io {
   paintErr(style: Style, text: string): string;
 }
 
+/**
+ * SGR codes (open, close). Written out rather than `util.styleText`, whose own checks look at
+ * `process.stdout` and differ across Node 20 minors; the decision here is per stream.
+ */
+const SGR: Record<Style, [number, number]> = {
+  bold: [1, 22],
+  dim: [2, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  cyan: [36, 39],
+};
+
+function paint(style: Style, text: string): string {
+  const [open, close] = SGR[style];
+  return `\x1b[${open}m${text}\x1b[${close}m`;
+}
+
 function isColorAllowed(stream: OutputStream, env: NodeJS.ProcessEnv): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.TERM === 'dumb') return false;
@@ -52,7 +69,7 @@ export function createIo(
     out: (line) => void stdout.write(`${line}\n`),
     err: (line) => void stderr.write(`${line}\n`),
     isErrTty: stderr.isTTY === true,
-    paintOut: (style, text) => (colorOut ? styleText(style, text) : text),
-    paintErr: (style, text) => (colorErr ? styleText(style, text) : text),
+    paintOut: (style, text) => (colorOut ? paint(style, text) : text),
+    paintErr: (style, text) => (colorErr ? paint(style, text) : text),
   };
 }

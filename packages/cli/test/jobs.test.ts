@@ -52,7 +52,7 @@ async function readJob(id: string): Promise<JobJson> {
 const cli = (args: string[], env: Record<string, string> = {}) =>
   runCli([...args, '--url', url], { env });
 
-describe('create', () => {
+describe.concurrent('create', () => {
   it('creates a job with the simulation asked for and prints it', async () => {
     const result = await cli(['create', '--language', 'fr', '--duration', '1m', '--json']);
     expect(result.code).toBe(0);
@@ -110,7 +110,7 @@ describe('create', () => {
   });
 });
 
-describe('get, list and cancel', () => {
+describe.concurrent('get, list and cancel', () => {
   it('gets a job', async () => {
     const job = await createJob({ duration_ms: 60_000 });
     const result = await cli(['get', job.id, '--json']);
@@ -161,7 +161,7 @@ describe('get, list and cancel', () => {
   });
 });
 
-describe('wait', () => {
+describe.concurrent('wait', () => {
   it('exits 0 with the completed job on stdout', async () => {
     const job = await createJob({ duration_ms: 300, outcome: 'completed' });
     const result = await cli(['wait', job.id, '--json']);
@@ -230,7 +230,7 @@ describe('wait', () => {
   });
 });
 
-describe('watch', () => {
+describe.concurrent('watch', () => {
   it('prints one JSON job a line, the terminal one last, and exits 0', async () => {
     const job = await createJob({ duration_ms: 1500, outcome: 'completed' });
     const result = await cli(['watch', job.id, '--json']);
@@ -252,7 +252,7 @@ describe('watch', () => {
   });
 });
 
-describe('connection', () => {
+describe.concurrent('connection', () => {
   it('exits 4 with one line when the server cannot be reached', async () => {
     const port = await freePort();
     const result = await runCli([

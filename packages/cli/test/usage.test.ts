@@ -17,7 +17,7 @@ function expectUsageError(
   expect(result.stderr).not.toMatch(/\n\s+at /);
 }
 
-describe('help', () => {
+describe.concurrent('help', () => {
   it('documents every command and every exit code, on stdout with exit 0', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
@@ -72,7 +72,7 @@ describe('help', () => {
   });
 });
 
-describe('usage errors exit 2 with one line', () => {
+describe.concurrent('usage errors exit 2 with one line', () => {
   it('rejects an unknown flag, naming it and the help to read', async () => {
     const result = await runCli(['create', '--frobnicate']);
     expectUsageError(result, /unknown option '--frobnicate'.*vtrans create --help/);
@@ -118,7 +118,7 @@ describe('usage errors exit 2 with one line', () => {
   });
 });
 
-describe('serve configuration errors exit 2 with one line', () => {
+describe.concurrent('serve configuration errors exit 2 with one line', () => {
   it('names the flag, the value and what is allowed', async () => {
     expectUsageError(
       await runCli(['serve', '--port', 'abc']),

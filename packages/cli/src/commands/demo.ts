@@ -31,6 +31,8 @@ const DEMO_SERVER = {
 /** No wait in the demo may take longer than this. */
 const DEMO_WAIT_TIMEOUT_MS = 30_000;
 const CANCEL_AFTER_MS = 300;
+/** Long enough for a few polls of the original endpoint. */
+const STATUS_JOB_DURATION_MS = 2000;
 
 type Outcome = 'completed' | 'error' | 'canceled';
 
@@ -129,10 +131,11 @@ export async function runDemo(io: Io): Promise<ExitCode> {
       `${PLANS.length + 1 - surprises}/${PLANS.length + 1} outcomes as expected, ${counter.count()} requests in all.`,
     );
   } catch (error) {
-    if (!(error instanceof InterruptedError)) throw error;
-    log('Interrupted.');
+    // Whatever went wrong, the server still shuts down gracefully.
+    log(error instanceof InterruptedError ? 'Interrupted.' : 'The demo failed.');
     await stop(server, log);
-    return EXIT.interrupted;
+    if (error instanceof InterruptedError) return EXIT.interrupted;
+    throw error;
   } finally {
     interrupt.dispose();
   }
@@ -149,15 +152,30 @@ async function stop(server: RunningServer, log: (line: string) => void): Promise
   log('Server shut down gracefully.');
 }
 
-/** The original project's flow: poll `GET /status` until the default job is done. */
+/**
+ * The original project's flow: poll `GET /status` until the job is done. A fresh job
+ * (`?job_id=`) rather than the server's default one, which may have finished while the server
+ * was starting.
+ */
 async function demoStatus(
   client: VtransClient,
   log: (line: string) => void,
   signal: AbortSignal,
 ): Promise<number> {
   log('');
-  log("1. The original endpoint: GET /status (the server's default job)");
-  const status = await client.waitForStatus({ signal, timeoutMs: DEMO_WAIT_TIMEOUT_MS });
+  const job = await client.createJob(
+    {
+      target_language: 'es',
+      simulate: { duration_ms: STATUS_JOB_DURATION_MS, outcome: 'completed' },
+    },
+    { signal },
+  );
+  log(`1. The original endpoint: GET /status?job_id=${job.id}`);
+  const status = await client.waitForStatus({
+    jobId: job.id,
+    signal,
+    timeoutMs: DEMO_WAIT_TIMEOUT_MS,
+  });
   if (status.result === 'completed') {
     log('Client Success: Translation completed!');
     return 0;
@@ -207,14 +225,18 @@ async function demoOneJob(
   }
   let outcome: Outcome;
   let detail = '';
+  let lastState: string | undefined;
   try {
     const job = await client.waitForJob(created.id, {
       signal,
       timeoutMs: DEMO_WAIT_TIMEOUT_MS,
-      onUpdate: (job, info) =>
-        log(
-          `${tag} Attempt ${info.attempt}: Status: ${job.status}${job.stage === null ? '' : ` (${job.stage})`} via ${info.transport}`,
-        ),
+      onUpdate: (job, info) => {
+        const state = `${job.status}${job.stage === null ? '' : ` (${job.stage})`}`;
+        // Progress alone moves on every answer; the log shows status and stage changes.
+        if (state === lastState) return;
+        lastState = state;
+        log(`${tag} Attempt ${info.attempt}: Status: ${state} via ${info.transport}`);
+      },
     });
     outcome = 'completed';
     detail = `Client Success: Translation completed in ${took(job)}: ${job.result?.video_url ?? '(no result)'}`;
