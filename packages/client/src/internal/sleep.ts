@@ -28,3 +28,14 @@ export function sleep(delayMs: number, { clock, signal }: SleepOptions): Promise
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Waits one macrotask. Sequential requests call it first: undici returns a connection to its
+ * pool only after the task that read the previous body, so a request sent at once would open a
+ * second connection.
+ */
+export function yieldSocket(ctx: { clock: Clock }): Promise<void> {
+  return new Promise<void>((resolve) => {
+    ctx.clock.setTimeout(resolve, 0);
+  });
+}

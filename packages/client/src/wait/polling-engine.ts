@@ -2,7 +2,7 @@ import { createApiError } from '../errors/create-api-error.js';
 import { backoffDelayMs } from '../internal/backoff.js';
 import type { ClientContext } from '../internal/http.js';
 import { acquireRetryToken, isTransientError, retryDelayMs } from '../internal/retry.js';
-import { sleep } from '../internal/sleep.js';
+import { sleep, yieldSocket } from '../internal/sleep.js';
 import { DEFAULTS } from '../options.js';
 import type { Job } from '../types/job.js';
 import {
@@ -48,7 +48,12 @@ export class PollingEngine implements WaitEngine {
   private readonly retryAfterMs = new Map<string, number>();
   private stop: AbortController | undefined;
   private rearm: AbortController | undefined;
-  private batch: { key: string; etag: string | undefined } | undefined;
+  /**
+   * The id set of the last batch answer and its ETag. Ids whose waits ended stay in it (their
+   * jobs are terminal and never wake the hold), so a leaving wait costs no new snapshot.
+   */
+  private batch:
+    { key: string; ids: string[]; idSet: Set<string>; etag: string | undefined } | undefined;
   private stream: StreamEngine | undefined;
   private isHoldRefused = false;
   private noNewsStreak = 0;
@@ -88,16 +93,17 @@ export class PollingEngine implements WaitEngine {
       this.known.delete(subscriber.jobId);
       this.retryAfterMs.delete(subscriber.jobId);
     }
+    // Once on the event stream, waits stay there until none is left: switching back to a batch
+    // long poll would cost a snapshot request, and a connection while the stream's closes.
     if (this.size === 0) this.stop?.abort();
-    else if (this.stream !== undefined && this.size <= DEFAULTS.maxBatchSize / 2)
-      this.stream.stop();
   }
 
   private start(): void {
     const stop = new AbortController();
     this.stop = stop;
     this.isHoldRefused = false;
-    void this.run(stop.signal);
+    // Waits started in the same tick (Promise.all over many ids) join before the first request.
+    queueMicrotask(() => void this.run(stop.signal));
   }
 
   private async run(stop: AbortSignal): Promise<void> {
@@ -137,7 +143,10 @@ export class PollingEngine implements WaitEngine {
   }
 
   private async step(stop: AbortSignal): Promise<void> {
-    const ids = [...this.subscribers.keys()];
+    const current = [...this.subscribers.keys()];
+    const { batch } = this;
+    const isReusable = batch !== undefined && current.every((id) => batch.idSet.has(id));
+    const ids = isReusable ? batch.ids : current;
     const subs = [...this.subscribers.values()].flatMap((set) => [...set]);
     const now = this.ctx.clock.now();
     const earliestDeadline = Math.min(...subs.map((s) => s.deadlineAtMs));
@@ -145,8 +154,8 @@ export class PollingEngine implements WaitEngine {
     const holdS = this.config.isLongPoll
       ? Math.max(0, Math.min(DEFAULTS.maxHoldS, Math.floor(timeLeftMs / MS_PER_S)))
       : 0;
-    const key = ids.slice().sort().join(',');
-    const isSnapshot = ids.length > 1 && holdS > 0 && this.batch?.key !== key;
+    const key = isReusable ? batch.key : ids.slice().sort().join(',');
+    const isSnapshot = ids.length > 1 && holdS > 0 && !isReusable;
     const askedHoldS = isSnapshot ? 0 : holdS;
     const rearm = new AbortController();
     this.rearm = rearm;
@@ -154,6 +163,7 @@ export class PollingEngine implements WaitEngine {
     for (const sub of subs) sub.countRequest();
     let answer: StatusAnswer;
     try {
+      await yieldSocket(this.ctx);
       answer = await this.fetch(ids, key, askedHoldS, signal);
     } catch (error) {
       if (stop.aborted || rearm.signal.aborted) return;
@@ -174,13 +184,14 @@ export class PollingEngine implements WaitEngine {
       this.rearm = undefined;
     }
     this.errorStreak = 0;
-    const transport =
-      ids.length > 1 ? 'batch-long-poll' : answer.isHoldApplied ? 'long-poll' : 'poll';
+    const isBatch = ids.length > 1;
+    const transport = isBatch ? 'batch-long-poll' : answer.isHoldApplied ? 'long-poll' : 'poll';
+    // A batch snapshot is the first half of a batch long poll; a plain answer is a poll.
+    const isHeld = isBatch ? holdS > 0 : askedHoldS > 0 && answer.isHoldApplied;
     let hasNews = false;
     for (const job of answer.jobs) {
       if (answer.retryAfterMs !== undefined) this.retryAfterMs.set(job.id, answer.retryAfterMs);
-      if (this.dispatch(job, askedHoldS > 0 && answer.isHoldApplied ? transport : 'poll'))
-        hasNews = true;
+      if (this.dispatch(job, isHeld ? transport : 'poll')) hasNews = true;
     }
     for (const id of answer.notFound) {
       this.failId(id, notFoundError(id));
@@ -223,7 +234,7 @@ export class PollingEngine implements WaitEngine {
     }
     const ifNoneMatch = this.batch?.key === key ? this.batch.etag : undefined;
     const answer = await fetchBatchStatus(this.ctx, ids, { holdS, ifNoneMatch, signal });
-    if (answer.status !== 304) this.batch = { key, etag: answer.etag };
+    if (answer.status !== 304) this.batch = { key, ids, idSet: new Set(ids), etag: answer.etag };
     return answer;
   }
 

@@ -4,7 +4,7 @@ import { isJobLike } from '../internal/parse.js';
 import { acquireRetryToken, isTransientError, retryDelayMs } from '../internal/retry.js';
 import { readSseStream } from '../internal/sse-reader.js';
 import type { SseEvent } from '../internal/sse-parser.js';
-import { sleep } from '../internal/sleep.js';
+import { sleep, yieldSocket } from '../internal/sleep.js';
 import { DEFAULTS } from '../options.js';
 import type { Job } from '../types/job.js';
 import type { StatusAnswer } from './long-poll.js';
@@ -70,7 +70,9 @@ export class StreamEngine {
       try {
         open = await this.open(lastEventId, sessionSignal);
         if (lastEventId === undefined) for (const id of this.config.ids()) this.pending.add(id);
-        catchUp = this.catchUpLoop(sessionSignal);
+        // The catch-up outlives a stream that is stopped or dropped: it finishes its request
+        // instead of being aborted, which would cost its connection (and a new one after).
+        catchUp = this.catchUpLoop(stop, session.signal);
         await readSseStream(open.response.body as ReadableStream<Uint8Array>, {
           clock: this.ctx.clock,
           idleTimeoutMs: DEFAULTS.sseIdleTimeoutMs,
@@ -152,9 +154,9 @@ export class StreamEngine {
     if (isJobLike(data)) this.config.onJob(data);
   }
 
-  private async catchUpLoop(signal: AbortSignal): Promise<void> {
+  private async catchUpLoop(signal: AbortSignal, ended: AbortSignal): Promise<void> {
     let errorStreak = 0;
-    while (!signal.aborted) {
+    while (!signal.aborted && !ended.aborted) {
       if (this.pending.size === 0) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
@@ -167,6 +169,7 @@ export class StreamEngine {
       const { catchUp } = this.config;
       if (catchUp === undefined) continue;
       try {
+        await yieldSocket(this.ctx);
         const answer = await catchUp(ids, signal);
         errorStreak = 0;
         for (const job of answer.jobs) this.config.onJob(job);
