@@ -1,0 +1,57 @@
+/**
+ * Server capacity benchmark: `npx tsx bench/capacity/index.ts [--quick] [--json FILE]
+ * [--store SPEC]`. Needs the built server (`npm run build`). See README.md beside this file.
+ */
+import { writeFileSync } from 'node:fs';
+import { FULL, QUICK, runCapacity, type CapacityReport } from './run.js';
+
+function table(r: CapacityReport): string {
+  const fmt = (n: number, digits = 0) => n.toFixed(digits);
+  const lines = ['| measure | value | target |', '|---|---|---|'];
+  const w = r.waiters;
+  if (w) {
+    lines.push(
+      `| held long polls (${w.store}) | ${w.requested} (${w.woken} woken, ${w.lateArrivals} arrived after finish, ${w.errors} errors) | 10,000 |`,
+      `| server RSS: idle / all held / peak | ${fmt(w.rssBaselineMb)} / ${fmt(w.rssHeldMb)} / ${fmt(w.rssPeakMb)} MB | ≤ 300 MB |`,
+      `| wake after completed_at: p50 / p99 / max | ${w.wake.p50Ms} / ${w.wake.p99Ms} / ${w.wake.maxMs} ms | p99 ≤ 100 ms |`,
+      `| server CPU per held request (open + hold + wake + answer) | ${fmt(w.cpuPerWaiterUs)} µs | — |`,
+    );
+  }
+  const t = r.throughput;
+  if (t) {
+    lines.push(
+      `| GET /v1/jobs/{id} | ${fmt(t.job.rps)} req/s (${fmt(t.jobRatio * 100)} % of bare) | ≥ 50 % |`,
+      `| GET /status | ${fmt(t.status.rps)} req/s (${fmt(t.statusRatio * 100)} % of bare) | ≥ 50 % |`,
+      `| bare Fastify route | ${fmt(t.bare.rps)} req/s | — |`,
+    );
+  }
+  const c = r.crossInstance;
+  lines.push(
+    'skipped' in c
+      ? `| cross-instance wake (Redis) | skipped: ${c.skipped} | — |`
+      : `| cross-instance wake (Redis), cancel on B → held on A: p50 / p99 / max | ${c.p50Ms} / ${c.p99Ms} / ${c.maxMs} ms (${c.count} waiters, ${c.errors} errors) | — |`,
+  );
+  if (w?.errorSamples.length) lines.push('', `errors: ${w.errorSamples.join('; ')}`);
+  return lines.join('\n');
+}
+
+const args = process.argv.slice(2);
+const options = { ...(args.includes('--quick') ? QUICK : FULL) };
+const storeAt = args.indexOf('--store');
+if (storeAt !== -1 && args[storeAt + 1]) options.store = args[storeAt + 1];
+const onlyAt = args.indexOf('--only');
+if (onlyAt !== -1 && args[onlyAt + 1])
+  options.only = args[onlyAt + 1]!.split(',') as NonNullable<typeof options.only>;
+const profileAt = args.indexOf('--profile');
+if (profileAt !== -1 && args[profileAt + 1])
+  options.serverNodeArgs = ['--cpu-prof', `--cpu-prof-dir=${args[profileAt + 1]}`];
+try {
+  const report = await runCapacity(options, (line) => process.stderr.write(`capacity: ${line}\n`));
+  process.stdout.write(`${table(report)}\n`);
+  const jsonAt = args.indexOf('--json');
+  if (jsonAt !== -1 && args[jsonAt + 1])
+    writeFileSync(args[jsonAt + 1], `${JSON.stringify(report, null, 2)}\n`);
+} catch (err) {
+  process.stderr.write(`capacity: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,298 @@
+/**
+ * One capacity run: N held long polls on one vtrans instance (server RSS, wake latency after
+ * `completed_at`, errors), throughput of `GET /v1/jobs/{id}` and `GET /status` next to a bare
+ * Fastify route, and — when redis-server is installed — the wake latency across two instances.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  cpuMs,
+  hasRedisServer,
+  rssBytes,
+  startBare,
+  startRedisServer,
+  startVtrans,
+  type Proc,
+} from './processes.js';
+import { measureThroughput, type Throughput } from './throughput.js';
+import type { ClientMessage, ClientPlan, WaiterResult } from './waiters-client.js';
+
+export interface CapacityOptions {
+  /** Held long polls. */
+  waiters: number;
+  /** Distinct jobs the waiters wait on. */
+  jobs: number;
+  /** Time allowed to open every long poll before the first job finishes. */
+  connectBudgetMs: number;
+  /** Jobs finish evenly over this window. */
+  finishSpreadMs: number;
+  /** Each autocannon run. */
+  throughputS: number;
+  /** A warm-up run per route before measuring (JIT). */
+  warmupS: number;
+  throughputConnections: number;
+  /** Long polls held on instance A, woken by cancels through instance B (0 to skip). */
+  crossInstanceWaiters: number;
+  /** `VT_STORE` of the single-instance part (default: SQLite, the default store). */
+  store?: string;
+  /** Extra Node arguments for the single-instance server (e.g. `--cpu-prof`). */
+  serverNodeArgs?: string[];
+  /** Run only these parts. @default all */
+  only?: ('waiters' | 'throughput' | 'cross-instance')[];
+}
+
+export const FULL: CapacityOptions = {
+  waiters: 10_000,
+  jobs: 1_000,
+  connectBudgetMs: 20_000,
+  finishSpreadMs: 3_000,
+  throughputS: 10,
+  warmupS: 2,
+  throughputConnections: 50,
+  crossInstanceWaiters: 200,
+};
+
+export const QUICK: CapacityOptions = {
+  waiters: 1_000,
+  jobs: 50,
+  connectBudgetMs: 4_000,
+  finishSpreadMs: 500,
+  throughputS: 2,
+  warmupS: 0,
+  throughputConnections: 20,
+  crossInstanceWaiters: 20,
+};
+
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface CapacityReport {
+  waiters?: {
+    requested: number;
+    /** Answered with the terminal job after being held. */
+    woken: number;
+    /** Sent only after their job had finished (not a held wake; not counted in latency). */
+    lateArrivals: number;
+    errors: number;
+    errorSamples: string[];
+    wake: LatencySummary;
+    rssBaselineMb: number;
+    rssHeldMb: number;
+    rssPeakMb: number;
+    store: string;
+    /** Server CPU time per held request, µs: opening, holding, waking and answering it. */
+    cpuPerWaiterUs: number;
+  };
+  throughput?: {
+    job: Throughput;
+    status: Throughput;
+    bare: Throughput;
+    jobRatio: number;
+    statusRatio: number;
+  };
+  crossInstance: (LatencySummary & { errors: number }) | { skipped: string };
+}
+
+const MB = 1024 * 1024;
+const LOOPBACK_SOURCES = Array.from({ length: 19 }, (_, i) => `127.0.0.${i + 2}`);
+const OPEN_CONCURRENCY = 500;
+const RSS_SAMPLE_MS = 100;
+const CREATE_CONCURRENCY = 20;
+const HOLD_S = 50;
+
+export function summarize(values: readonly number[]): LatencySummary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { count: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? 0 };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function createJobs(url: string, durations: readonly number[]): Promise<string[]> {
+  const ids: string[] = new Array<string>(durations.length);
+  for (let i = 0; i < durations.length; i += CREATE_CONCURRENCY) {
+    await Promise.all(
+      durations.slice(i, i + CREATE_CONCURRENCY).map(async (duration_ms, j) => {
+        const res = await fetch(`${url}/v1/jobs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ simulate: { duration_ms, outcome: 'completed' } }),
+        });
+        if (res.status !== 201) throw new Error(`creating a job answered ${res.status}`);
+        ids[i + j] = ((await res.json()) as { id: string }).id;
+      }),
+    );
+  }
+  return ids;
+}
+
+function runClient(plan: ClientPlan, onOpened: () => void): Promise<WaiterResult[]> {
+  const script = fileURLToPath(new URL('./waiters-client.ts', import.meta.url));
+  const child = fork(script, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.on('message', (msg: ClientMessage) => {
+      if (msg.kind === 'opened') onOpened();
+      else resolve(msg.results);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the waiters client exited with ${code}`));
+    });
+    child.send(plan);
+  });
+}
+
+async function measureWaiters(
+  o: CapacityOptions,
+  server: Proc,
+): Promise<NonNullable<CapacityReport['waiters']>> {
+  const createdAt = Date.now();
+  // Each job finishes after the connect budget (counted from now), spread over the window.
+  const durations = Array.from(
+    { length: o.jobs },
+    (_, i) => o.connectBudgetMs + Math.floor((i * o.finishSpreadMs) / o.jobs),
+  );
+  const ids = await createJobs(server.url, durations);
+  const firstFinish = createdAt + o.connectBudgetMs;
+  const rssBaseline = rssBytes(server.pid);
+  const cpuBefore = cpuMs(server.pid);
+  let rssPeak = rssBaseline;
+  let rssHeld = 0;
+  const sampler = setInterval(() => {
+    const rss = rssBytes(server.pid);
+    rssPeak = Math.max(rssPeak, rss);
+    if (Date.now() < firstFinish) rssHeld = rss;
+  }, RSS_SAMPLE_MS);
+  let results: WaiterResult[];
+  try {
+    results = await runClient(
+      {
+        url: server.url,
+        jobIds: Array.from({ length: o.waiters }, (_, i) => ids[i % ids.length] ?? ''),
+        waitS: HOLD_S,
+        localAddresses: LOOPBACK_SOURCES,
+        openConcurrency: OPEN_CONCURRENCY,
+      },
+      () => undefined,
+    );
+  } finally {
+    clearInterval(sampler);
+  }
+  const cpuPerWaiterUs = ((cpuMs(server.pid) - cpuBefore) * 1000) / o.waiters;
+  const woken = results.filter((r) => r.lateMs !== null && r.sentBeforeFinish);
+  const failed = results.filter((r) => r.error !== null);
+  return {
+    requested: o.waiters,
+    woken: woken.length,
+    lateArrivals: results.filter((r) => r.lateMs !== null && !r.sentBeforeFinish).length,
+    errors: failed.length,
+    errorSamples: [...new Set(failed.map((r) => r.error ?? ''))].slice(0, 5),
+    wake: summarize(woken.map((r) => r.lateMs ?? 0)),
+    rssBaselineMb: rssBaseline / MB,
+    rssHeldMb: rssHeld / MB,
+    rssPeakMb: rssPeak / MB,
+    store: o.store ?? 'sqlite (default)',
+    cpuPerWaiterUs,
+  };
+}
+
+async function measureAllThroughput(
+  o: CapacityOptions,
+  server: Proc,
+): Promise<NonNullable<CapacityReport['throughput']>> {
+  const bare = await startBare();
+  try {
+    const [id] = await createJobs(server.url, [3_600_000]);
+    const run = (url: string) => measureThroughput(url, o.throughputS, o.throughputConnections);
+    // Warm each up briefly (JIT), then measure one after another so they never compete.
+    if (o.warmupS > 0) {
+      for (const url of [`${server.url}/v1/jobs/${id}`, `${server.url}/status`, `${bare.url}/bare`])
+        await measureThroughput(url, o.warmupS, o.throughputConnections);
+    }
+    const job = await run(`${server.url}/v1/jobs/${id}`);
+    const status = await run(`${server.url}/status`);
+    const bareResult = await run(`${bare.url}/bare`);
+    return {
+      job,
+      status,
+      bare: bareResult,
+      jobRatio: job.rps / bareResult.rps,
+      statusRatio: status.rps / bareResult.rps,
+    };
+  } finally {
+    await bare.stop();
+  }
+}
+
+async function measureCrossInstance(o: CapacityOptions): Promise<CapacityReport['crossInstance']> {
+  if (o.crossInstanceWaiters === 0) return { skipped: 'disabled' };
+  if (!hasRedisServer()) return { skipped: 'redis-server is not installed' };
+  const procs: Proc[] = [];
+  try {
+    const redis = await startRedisServer();
+    procs.push(redis);
+    const env = { VT_STORE: redis.url, TRANSLATION_DELAY: String(3_600_000) };
+    const a = await startVtrans(env);
+    procs.push(a);
+    const b = await startVtrans(env);
+    procs.push(b);
+    const ids = await createJobs(b.url, new Array<number>(o.crossInstanceWaiters).fill(3_600_000));
+    let errors = 0;
+    const held = ids.map(async (id) => {
+      const res = await fetch(`${a.url}/v1/jobs/${id}?wait=${HOLD_S}`);
+      const arrived = Date.now();
+      const job = (await res.json()) as { status: string; completed_at: string | null };
+      if (job.status !== 'canceled' || !job.completed_at) {
+        errors++;
+        return undefined;
+      }
+      return arrived - Date.parse(job.completed_at);
+    });
+    await sleep(1000);
+    for (const id of ids) {
+      const res = await fetch(`${b.url}/v1/jobs/${id}/cancel`, { method: 'POST' });
+      if (res.status !== 200) errors++;
+      await res.arrayBuffer();
+    }
+    const lates = (await Promise.all(held)).filter((x): x is number => x !== undefined);
+    return { ...summarize(lates), errors };
+  } finally {
+    for (const p of procs.reverse()) await p.stop();
+  }
+}
+
+export async function runCapacity(
+  options: CapacityOptions,
+  log: (line: string) => void = () => undefined,
+): Promise<CapacityReport> {
+  const runs = (part: 'waiters' | 'throughput' | 'cross-instance') =>
+    !options.only || options.only.includes(part);
+  log(`holding ${options.waiters} long polls on ${options.jobs} jobs…`);
+  // One server process for both single-instance parts (its idle RSS is measured first).
+  const server = await startVtrans(
+    {
+      VT_MAX_WAITERS: String(options.waiters * 2),
+      VT_MAX_WAITERS_PER_KEY: String(options.waiters * 2),
+      ...(options.store ? { VT_STORE: options.store } : {}),
+    },
+    options.serverNodeArgs,
+  );
+  let waiters: CapacityReport['waiters'];
+  let throughput: CapacityReport['throughput'];
+  try {
+    waiters = runs('waiters') ? await measureWaiters(options, server) : undefined;
+    log('measuring throughput…');
+    throughput = runs('throughput') ? await measureAllThroughput(options, server) : undefined;
+  } finally {
+    await server.stop();
+  }
+  log('measuring cross-instance wake latency…');
+  const crossInstance = runs('cross-instance')
+    ? await measureCrossInstance(options)
+    : { skipped: 'not asked for' };
+  return { waiters, throughput, crossInstance };
+}
