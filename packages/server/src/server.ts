@@ -88,13 +88,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   };
 }
 
+/** How often a closing server drops keep-alive sockets that have just gone idle. */
+const IDLE_SWEEP_MS = 50;
+
 async function closeGracefully(app: FastifyInstance, ctx: AppContext): Promise<void> {
   ctx.waiters.closeAll();
   const force = setTimeout(() => app.server.closeAllConnections(), ctx.config.shutdownGraceMs);
   force.unref();
+  // Held requests answered just now leave keep-alive sockets that turn idle after close() began:
+  // close them as they go idle, so shutdown does not wait out every client's keep-alive timeout.
+  const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
+  sweep.unref();
   try {
     await app.close();
   } finally {
     clearTimeout(force);
+    clearInterval(sweep);
   }
 }
