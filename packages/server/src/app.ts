@@ -3,18 +3,24 @@
  * environment — `server.ts` runs it, tests use `app.inject()`.
  */
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppContext } from './context.js';
 import { MAX_WAIT_S } from './http/conditional.js';
+import { configuredKeys, KeyRing, registerAuth, effectiveRateLimits } from './plugins/auth.js';
+import { clientErrorHandler, frameworkErrors } from './plugins/client-errors.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerFaults } from './plugins/faults.js';
 import { registerHttpHeaders, requestIdFrom } from './plugins/http-headers.js';
+import { registerRateLimit } from './plugins/rate-limit.js';
 import { registerTenant } from './plugins/tenant.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
+import { registerDocsRoutes } from './routes/docs.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerJobListRoutes } from './routes/job-list.js';
 import { registerJobRoutes } from './routes/jobs.js';
+import { registerHttpMetrics, registerMetricsRoute } from './routes/metrics.js';
 import { registerStatsRoutes } from './routes/stats.js';
 import { registerStatusRoute } from './routes/status.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
@@ -27,6 +33,10 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 const TIMEOUT_CHECK_MS = 1000;
 /** The whole request (headers and body) must arrive within this. */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/** Larger request headers get 431 (Node's default, made explicit). */
+export const MAX_HEADER_BYTES = 16 * 1024;
+const PACKAGE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string })
+  .version;
 /** Idle sockets are closed after this; above the longest hold, so held requests are never cut. */
 export const SOCKET_IDLE_TIMEOUT_MS = (MAX_WAIT_S + 20) * 1000;
 
@@ -47,7 +57,10 @@ export function buildApp(
     http: {
       headersTimeout: ctx.config.headersTimeoutMs,
       connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, ctx.config.headersTimeoutMs / 4),
+      maxHeaderSize: MAX_HEADER_BYTES,
     },
+    clientErrorHandler,
+    frameworkErrors,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
@@ -57,14 +70,25 @@ export function buildApp(
   registerErrorHandler(app);
   registerTenant(app);
   registerHttpHeaders(app, ctx.config.corsOrigins);
+  // Order matters: metrics see every answer; auth sets the tenant the limiter counts against.
+  registerHttpMetrics(app, ctx);
+  const keys = new KeyRing(configuredKeys(ctx.config));
+  registerAuth(app, keys);
+  registerRateLimit(app, ctx, { policies: effectiveRateLimits(ctx.config) });
   registerFaults(app, ctx.config.faults, ctx.config.seed);
-  registerHealthRoutes(app, ctx);
-  registerStatusRoute(app, ctx);
-  registerJobRoutes(app, ctx);
-  registerJobListRoutes(app, ctx);
-  registerEventRoutes(app, ctx);
-  registerWebhookRoutes(app, ctx);
-  registerStatsRoutes(app, ctx);
-  registerDashboardRoutes(app);
+  // Before the routes: @fastify/swagger collects them as they are added.
+  registerDocsRoutes(app, { version: PACKAGE_VERSION, hasKeys: !keys.isOpen });
+  // Routes load in a child context, after @fastify/swagger, which collects routes as they are added.
+  void app.register(async (api) => {
+    registerHealthRoutes(api, ctx);
+    registerMetricsRoute(api, ctx);
+    registerStatusRoute(api, ctx);
+    registerJobRoutes(api, ctx);
+    registerJobListRoutes(api, ctx);
+    registerEventRoutes(api, ctx);
+    registerWebhookRoutes(api, ctx);
+    registerStatsRoutes(api, ctx);
+    registerDashboardRoutes(api);
+  });
   return app;
 }

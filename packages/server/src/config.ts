@@ -15,6 +15,14 @@ import {
 } from './config-parse.js';
 
 import { parseFaultSpec } from './faults/spec.js';
+import {
+  checkAccessConfig,
+  parseApiKeys,
+  readApiKeysFile,
+  type ApiKeyEntry,
+} from './plugins/auth.js';
+import { parseRateLimits } from './rate-limit/policies.js';
+import type { RateLimitPolicy } from './rate-limit/types.js';
 
 import { parseRetryDelays } from './webhooks/retry-schedule.js';
 import {
@@ -84,6 +92,19 @@ export interface ServerConfig {
   faults: string | undefined;
   /** Headers must arrive within this (slow senders are cut). @default 10 s */
   headersTimeoutMs: number;
+  /** API keys (`VT_API_KEYS=key:tenant[:tier],…`); none (and no file) = open mode. @default [] */
+  apiKeys: ApiKeyEntry[];
+  /** Keys read from `VT_API_KEYS_FILE` (same format, one a line, `#` comments). @default [] */
+  apiKeysFromFile: ApiKeyEntry[];
+  /**
+   * Rate-limit tiers (`VT_RATE_LIMITS=free=60/min,pro=600/min`). Unset: with keys, the default
+   * tiers; in open mode, no limit.
+   */
+  rateLimits: RateLimitPolicy[] | undefined;
+  /** Bearer token `/metrics` requires (`VT_METRICS_TOKEN`); open when unset. */
+  metricsToken: string | undefined;
+  /** Held long polls plus streams one key (or, in open mode, one address) may have. @default 1000 */
+  maxWaitersPerKey: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -110,6 +131,11 @@ export const DEFAULT_CONFIG: ServerConfig = {
   webhookPollIntervalMs: DEFAULT_WEBHOOK_POLL_INTERVAL_MS,
   faults: undefined,
   headersTimeoutMs: 10_000,
+  apiKeys: [],
+  apiKeysFromFile: [],
+  rateLimits: undefined,
+  metricsToken: undefined,
+  maxWaitersPerKey: 1000,
 };
 
 type Env = Record<string, string | undefined>;
@@ -185,6 +211,18 @@ const ENV_READERS: {
   ],
   webhookAllowHosts: ['VT_WEBHOOK_ALLOW_HOSTS', parseAllowHosts],
   faults: ['VT_FAULTS', (n, r) => (parseFaultSpec(n, r) ? r.trim() : undefined)],
+  apiKeys: ['VT_API_KEYS', (n, r) => parseApiKeys(n, r)],
+  apiKeysFromFile: ['VT_API_KEYS_FILE', readApiKeysFile],
+  rateLimits: ['VT_RATE_LIMITS', parseRateLimits],
+  metricsToken: [
+    'VT_METRICS_TOKEN',
+    (n, r) => {
+      if (!/^[\x21-\x7e]{8,256}$/.test(r.trim()))
+        throw new ConfigError(n, '<hidden>', 'expected 8 to 256 visible ASCII characters');
+      return r.trim();
+    },
+  ],
+  maxWaitersPerKey: ['VT_MAX_WAITERS_PER_KEY', (n, r) => parseIntIn(n, r, 0, 1_000_000)],
 };
 
 /** The variables the server reads, for help texts and `vtrans serve` flags. */
@@ -209,6 +247,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     if (raw === undefined) continue;
     (config as unknown as Record<string, unknown>)[field] = reader[1](reader[0], raw);
   }
+  checkAccessConfig(config);
   return config;
 }
 
@@ -229,5 +268,7 @@ export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig
   checkWebhookConfig(config);
   if (config.faults !== undefined) parseFaultSpec('faults', config.faults);
   checkRange('headersTimeoutMs', config.headersTimeoutMs, 1, 10 * 60_000);
+  checkRange('maxWaitersPerKey', config.maxWaitersPerKey, 0, 1_000_000);
+  checkAccessConfig(config);
   return config;
 }

@@ -2,6 +2,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
 import type { ServerConfig } from './config.js';
+import { createMetrics, instrumentStore, type Metrics } from './metrics.js';
+import { MemoryRateLimiter } from './rate-limit/memory-limiter.js';
+import type { RateLimiter } from './rate-limit/types.js';
 import { createRandom, type Random } from './sim/rng.js';
 import { watchStats, type StatsRing } from './routes/stats.js';
 import { openStore } from './store/open-store.js';
@@ -22,6 +25,10 @@ export interface AppContext {
   clock: Clock;
   /** Server start, for uptime and stats. */
   startedAt: number;
+  /** This instance's Prometheus registry and metrics (`GET /metrics`). */
+  metrics: Metrics;
+  /** Rate-limit counters (in memory, or shared by a store backend). */
+  limiter: RateLimiter;
   /** Webhook signing secrets and the background delivery worker (`server.ts` starts it). */
   webhooks: Webhooks;
   /** Per-minute job counts for `GET /v1/stats`, fed by the store's notices from the start. */
@@ -31,6 +38,7 @@ export interface AppContext {
 export interface ContextOverrides {
   store?: Store;
   clock?: Clock;
+  limiter?: RateLimiter;
 }
 
 export async function createContext(
@@ -51,12 +59,20 @@ export async function createContext(
       event: notice.event,
     });
   });
+  const waiters = new WaiterRegistry(config.maxWaiters);
+  const metrics = createMetrics({
+    waiters: () => ({ held: waiters.heldRequests, streams: waiters.openStreams }),
+  });
+  // Every operation is timed, and the job events this instance writes are counted, in one place.
+  const timedStore = instrumentStore(store, metrics);
   return {
     config,
-    store,
+    store: timedStore,
     hub,
-    scheduler: new Scheduler(store, hub, clock, log),
-    waiters: new WaiterRegistry(config.maxWaiters),
+    scheduler: new Scheduler(timedStore, hub, clock, log),
+    waiters,
+    metrics,
+    limiter: overrides.limiter ?? new MemoryRateLimiter(),
     random: createRandom(config.seed),
     clock,
     startedAt: clock.now(),

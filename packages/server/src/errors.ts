@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   job_not_found: { status: 404, title: 'Job not found' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
+  request_timeout: { status: 408, title: 'Request timeout' },
   job_not_cancelable: { status: 409, title: 'Job cannot be canceled' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

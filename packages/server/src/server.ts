@@ -11,6 +11,7 @@ import { createContext, type AppContext } from './context.js';
 import { ensureDefaultJob } from './job-service.js';
 import { createLogger } from './logger.js';
 import { startRetention } from './maintenance.js';
+import { configuredKeys } from './plugins/auth.js';
 import { OPEN_TENANT } from './plugins/tenant.js';
 import type { Store } from './store/types.js';
 
@@ -62,6 +63,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     // Before the store closes: attempts in flight are aborted and recorded as due again.
     await ctx.webhooks.worker.stop();
     await ctx.store.close();
+    await ctx.limiter.close();
   });
   try {
     await ensureDefaultJob(ctx, OPEN_TENANT);
@@ -70,6 +72,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     ctx.webhooks.worker.start();
     stopRetention = startRetention(ctx, logger);
     await app.listen({ port: config.port, host: config.host });
+    logAccessMode(logger, config);
   } catch (err) {
     await app.close().catch(() => undefined);
     throw err;
@@ -90,6 +93,19 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
 /** How often a closing server drops keep-alive sockets that have just gone idle. */
 const IDLE_SWEEP_MS = 50;
+
+/** One start-up line saying who may use the server (`resolveConfig` refused open mode off loopback). */
+function logAccessMode(logger: Logger, config: ServerConfig): void {
+  const keys = configuredKeys(config);
+  if (keys.length === 0) {
+    logger.warn(
+      `open mode: no API keys (VT_API_KEYS), every client is the one public tenant; listening on loopback ${config.host} only`,
+    );
+  } else {
+    const tenants = new Set(keys.map((k) => k.tenant)).size;
+    logger.info(`API keys required: ${keys.length} keys for ${tenants} tenants`);
+  }
+}
 
 async function closeGracefully(app: FastifyInstance, ctx: AppContext): Promise<void> {
   ctx.waiters.closeAll();

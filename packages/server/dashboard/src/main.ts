@@ -22,7 +22,6 @@ import {
 const KEY_STORAGE = 'vtrans.apiKey';
 const STATS_MINUTES = 15;
 const TICK_MS = 1000;
-const MIN_IDLE_TIMEOUT_MS = 5000;
 
 const readKey = (): string | null => {
   try {
@@ -160,10 +159,7 @@ async function loadStats(): Promise<void> {
 }
 
 async function loadSettings(): Promise<void> {
-  const settings = await api.settings();
-  renderSettings(settings);
-  // Three missed heartbeats mean the connection is dead, whatever proxies in between think.
-  stream.setIdleTimeout(Math.max(MIN_IDLE_TIMEOUT_MS, 3 * settings.sse_heartbeat_ms));
+  renderSettings(await api.settings());
 }
 
 async function loadAll(): Promise<void> {

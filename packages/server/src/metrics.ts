@@ -1,0 +1,181 @@
+/**
+ * Prometheus metrics. Each app instance has its own prom-client `Registry` (tests start many
+ * servers in one process, so the global default registry is never used). Other features add their
+ * own metrics with `metrics.counter(...)` / `metrics.histogram(...)`, or `registers: [metrics.registry]`.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Store } from './store/types.js';
+
+/** Seconds; from a cached read to a long SSE stream or a 50 s hold. */
+const HTTP_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const STORE_BUCKETS_S = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** Job lifecycle events counted by `vtrans_jobs_total{event}`. */
+export type JobMetricEvent = 'created' | 'completed' | 'failed' | 'canceled';
+
+export interface MetricsSources {
+  /** Held long polls and open event streams right now. */
+  waiters: () => { held: number; streams: number };
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  readonly jobs: Counter<'event'>;
+  readonly rateLimited: Counter<'tier'>;
+  readonly storeDuration: Histogram<'operation' | 'outcome'>;
+  /** A counter in this registry; the same object when called again with the same name. */
+  counter<L extends string = string>(
+    name: string,
+    help: string,
+    labelNames?: readonly L[],
+  ): Counter<L>;
+  /** A histogram in this registry; the same object when called again with the same name. */
+  histogram<L extends string = string>(
+    name: string,
+    help: string,
+    labelNames?: readonly L[],
+    buckets?: number[],
+  ): Histogram<L>;
+  /** The text exposition (`GET /metrics`). */
+  render(): Promise<string>;
+  readonly contentType: string;
+}
+
+/** Builds a registry with vtrans's metrics. */
+export function createMetrics(sources: MetricsSources): Metrics {
+  const registry = new Registry();
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    (registry.getSingleMetric(name) as Counter<L> | undefined) ??
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
+  const histogram = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    buckets?: number[],
+  ) =>
+    (registry.getSingleMetric(name) as Histogram<L> | undefined) ??
+    new Histogram<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      ...(buckets ? { buckets } : {}),
+    });
+
+  const labels = ['route', 'method', 'status'] as const;
+  const metrics: Metrics = {
+    registry,
+    httpRequests: counter('vtrans_http_requests_total', 'HTTP requests answered', labels),
+    httpDuration: histogram(
+      'vtrans_http_request_duration_seconds',
+      'Time to answer an HTTP request (held long polls and streams included)',
+      labels,
+      HTTP_BUCKETS_S,
+    ),
+    jobs: counter(
+      'vtrans_jobs_total',
+      'Job lifecycle events this instance wrote (created, completed, failed, canceled)',
+      ['event'],
+    ),
+    rateLimited: counter('vtrans_rate_limited_total', 'Requests refused with 429', ['tier']),
+    storeDuration: histogram(
+      'vtrans_store_operation_duration_seconds',
+      'Store operation latency',
+      ['operation', 'outcome'],
+      STORE_BUCKETS_S,
+    ),
+    counter,
+    histogram,
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+  new Gauge({
+    name: 'vtrans_held_requests',
+    help: 'Long polls being held right now',
+    registers: [registry],
+    collect() {
+      this.set(sources.waiters().held);
+    },
+  });
+  new Gauge({
+    name: 'vtrans_open_streams',
+    help: 'Server-Sent Events streams open right now',
+    registers: [registry],
+    collect() {
+      this.set(sources.waiters().streams);
+    },
+  });
+  new Gauge({
+    name: 'process_resident_memory_bytes',
+    help: 'Resident memory size in bytes',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
+  for (const event of ['created', 'completed', 'failed', 'canceled'] as const) {
+    metrics.jobs.inc({ event }, 0);
+  }
+  return metrics;
+}
+
+/** Not store operations: subscribing and closing are not timed. */
+const UNTIMED_METHODS = new Set<string | symbol>(['subscribe', 'close', 'constructor']);
+
+const TERMINAL_EVENT_METRIC: Record<string, JobMetricEvent | undefined> = {
+  'job.created': 'created',
+  'job.completed': 'completed',
+  'job.failed': 'failed',
+  'job.canceled': 'canceled',
+};
+
+/**
+ * Wraps a store so every operation's latency is observed, and the job events it *writes* are
+ * counted — once, on the instance that wrote them (a shared store notifies every instance, so
+ * counting notices would count each job once per instance). Methods added to `Store` later are
+ * timed too, under their own name.
+ */
+export function instrumentStore<S extends Store>(store: S, metrics: Metrics): S {
+  const wrapped = new Map<string | symbol, unknown>();
+  const countWritten = (events: readonly { type: string }[]) => {
+    for (const e of events) {
+      const event = TERMINAL_EVENT_METRIC[e.type];
+      if (event) metrics.jobs.inc({ event });
+    }
+  };
+  return new Proxy(store, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      let fn = wrapped.get(prop);
+      if (fn) return fn;
+      const method = value as (...args: unknown[]) => unknown;
+      if (typeof prop === 'symbol' || UNTIMED_METHODS.has(prop)) {
+        fn = method.bind(target);
+      } else {
+        const operation = String(prop);
+        fn = async (...args: unknown[]) => {
+          const end = metrics.storeDuration.startTimer({ operation });
+          try {
+            const result = await method.apply(target, args);
+            end({ outcome: 'ok' });
+            if (operation === 'emitSteps') countWritten(result as { type: string }[]);
+            else if (operation === 'createJob' || operation === 'cancelJob') {
+              const r = result as { kind: string; event?: { type: string } };
+              if (r.event && (r.kind === 'created' || r.kind === 'canceled'))
+                countWritten([r.event]);
+            }
+            return result;
+          } catch (err) {
+            end({ outcome: 'error' });
+            throw err;
+          }
+        };
+      }
+      wrapped.set(prop, fn);
+      return fn;
+    },
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * `GET /metrics` (Prometheus text format, behind `VT_METRICS_TOKEN` when set) and the hook that
+ * counts every answer by route pattern — never the raw URL, whose ids would explode the label set.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { AppContext } from '../context.js';
+import { ProblemError } from '../errors.js';
+import { problemResponses } from '../schemas/problem.js';
+
+/** Requests that matched no route share one label. */
+const UNMATCHED_ROUTE = '(unmatched)';
+
+export function registerHttpMetrics(app: FastifyInstance, ctx: AppContext): void {
+  const { httpRequests, httpDuration } = ctx.metrics;
+  app.addHook('onRequest', async (request, reply) => {
+    // `close` fires for every answer, including hijacked event streams (no onResponse for those).
+    reply.raw.once('close', () => {
+      const labels = {
+        route: request.routeOptions.url ?? UNMATCHED_ROUTE,
+        method: request.method,
+        status: String(reply.raw.statusCode),
+      };
+      httpRequests.inc(labels);
+      httpDuration.observe(labels, reply.elapsedTime / 1000);
+    });
+  });
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+export function registerMetricsRoute(app: FastifyInstance, ctx: AppContext): void {
+  const token = ctx.config.metricsToken;
+  const expected = token === undefined ? undefined : digest(token);
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics (text exposition format)',
+        description: 'Needs `Authorization: Bearer <VT_METRICS_TOKEN>` when that token is set.',
+        tags: ['operations'],
+        response: {
+          200: {
+            description: 'Prometheus text format 0.0.4',
+            content: { 'text/plain': { schema: Type.String() } },
+          },
+          ...problemResponses(401),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (expected) {
+        const m = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
+        if (!m?.[1] || !timingSafeEqual(digest(m[1]), expected)) {
+          throw new ProblemError(
+            'unauthorized',
+            '/metrics needs the metrics token: Authorization: Bearer <VT_METRICS_TOKEN>',
+            {
+              headers: { 'www-authenticate': 'Bearer realm="vtrans-metrics"' },
+            },
+          );
+        }
+      }
+      const body = await ctx.metrics.render();
+      return reply
+        .header('cache-control', 'no-store')
+        .type(ctx.metrics.contentType)
+        .serializer((payload) => payload as string)
+        .send(body);
+    },
+  );
+}
