@@ -54,6 +54,7 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
   beforeAll(async () => {
     // Always from the current source: the page under test is the one in this checkout.
     execFileSync(process.execPath, [BUILD_SCRIPT], { stdio: 'pipe' });
+    mkdirSync(ARTIFACTS, { recursive: true });
     srv = await startTestServer({ errorProbability: 0, translationDelayMs: 30_000 });
     profileDir = mkdtempSync(join(tmpdir(), 'vtrans-chromium-'));
     context = await chromium.launchPersistentContext(profileDir, {
@@ -156,6 +157,7 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
     await expect
       .poll(() => page.locator('#detail-deliveries').textContent())
       .toContain('No deliveries');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-detail.png') });
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.isVisible()).toBe(false);
     expect(await page.evaluate('document.activeElement.textContent')).toBe(job.id);
@@ -223,7 +225,6 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
   });
 
   it('stays readable on a narrow screen and leaves screenshots', async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     await api('POST', '/v1/jobs', { target_language: 'pt-BR', simulate: { duration_ms: 90_000 } });
     await api('POST', '/v1/jobs', {
       target_language: 'hi',

@@ -2,7 +2,16 @@
  * The few API calls the dashboard makes, with the API key as a Bearer token, a timeout on every
  * request, and problem+json turned into `ApiError`. A 401 also tells the page to ask for a key.
  */
-import type { CreateJobInput, Job, JobPage, JobStatus, Problem, Settings, Stats } from './types.js';
+import type {
+  CreateJobInput,
+  Delivery,
+  Job,
+  JobPage,
+  JobStatus,
+  Problem,
+  Settings,
+  Stats,
+} from './types.js';
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -104,7 +113,7 @@ export class Api {
   }
 
   /** Webhook deliveries of a job; `[]` when the server has none or no such route. */
-  async deliveries(id: string): Promise<Record<string, unknown>[]> {
+  async deliveries(id: string): Promise<Delivery[]> {
     try {
       const body = await this.request<unknown>(
         'GET',
@@ -115,7 +124,10 @@ export class Api {
         : body && typeof body === 'object' && Array.isArray((body as { data?: unknown }).data)
           ? (body as { data: unknown[] }).data
           : [];
-      return list.filter((d): d is Record<string, unknown> => !!d && typeof d === 'object');
+      return list.filter(
+        (d): d is Delivery =>
+          !!d && typeof d === 'object' && typeof (d as Partial<Delivery>).id === 'string',
+      );
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return [];
       throw err;

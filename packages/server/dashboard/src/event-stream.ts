@@ -102,6 +102,11 @@ export class EventStream {
     this.#run = undefined;
   }
 
+  /** Adjusts the idle timeout (e.g. to the server's heartbeat interval); applies from the next byte. */
+  setIdleTimeout(ms: number): void {
+    if (Number.isFinite(ms) && ms > 0) this.#o.idleTimeoutMs = ms;
+  }
+
   /** Skips the current backoff wait (e.g. the browser came back online). */
   retryNow(): void {
     this.#wake?.();

@@ -7,21 +7,7 @@ import { ApiError } from './api.js';
 import { byId, h, replaceChildren } from './dom.js';
 import { formatClock, formatEta, formatPercent, formatStage } from './format.js';
 import type { JobStore } from './job-store.js';
-
-const DELIVERY_FIELDS = [
-  'event',
-  'type',
-  'status',
-  'attempt',
-  'attempts',
-  'response_status',
-  'status_code',
-  'error',
-  'created_at',
-  'delivered_at',
-  'next_attempt_at',
-  'url',
-];
+import type { Delivery } from './types.js';
 
 export class JobDetail {
   readonly #dialog = byId('job-detail', HTMLDialogElement);
@@ -104,24 +90,7 @@ export class JobDetail {
       content =
         list.length === 0
           ? h('p', { class: 'muted' }, 'No deliveries.')
-          : h(
-              'ol',
-              { class: 'deliveries' },
-              ...list.map((d) =>
-                h(
-                  'li',
-                  {},
-                  ...DELIVERY_FIELDS.filter((f) => d[f] !== undefined && d[f] !== null).map((f) =>
-                    h(
-                      'span',
-                      { class: 'kv' },
-                      h('span', { class: 'muted' }, `${f} `),
-                      formatValue(d[f]),
-                    ),
-                  ),
-                ),
-              ),
-            );
+          : h('ol', { class: 'deliveries' }, ...list.map(renderDelivery));
     } catch (err) {
       content = h(
         'p',
@@ -133,9 +102,32 @@ export class JobDetail {
   }
 }
 
-function formatValue(value: unknown): string {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-    return String(value);
-  }
-  return JSON.stringify(value);
+function renderDelivery(d: Delivery): HTMLLIElement {
+  const history = Array.isArray(d.history) ? d.history : [];
+  return h(
+    'li',
+    {},
+    h('span', { class: 'event-type' }, d.event_type),
+    ' ',
+    h('span', { class: `badge delivery-${d.state}` }, d.state),
+    ` ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`,
+    d.next_attempt_at ? `, next at ${formatClock(d.next_attempt_at)}` : '',
+    h('div', { class: 'mono break muted' }, d.url),
+    history.length > 0
+      ? h(
+          'ol',
+          { class: 'attempts' },
+          ...history.map((a) =>
+            h(
+              'li',
+              {},
+              h('time', { class: 'mono', datetime: a.at }, formatClock(a.at)),
+              ` — ${a.status_code !== null ? `HTTP ${a.status_code}` : (a.error ?? 'no answer')}`,
+              a.status_code !== null && a.error ? ` (${a.error})` : '',
+              ` in ${a.duration_ms} ms`,
+            ),
+          ),
+        )
+      : null,
+  );
 }

@@ -22,6 +22,7 @@ import {
 const KEY_STORAGE = 'vtrans.apiKey';
 const STATS_MINUTES = 15;
 const TICK_MS = 1000;
+const MIN_IDLE_TIMEOUT_MS = 5000;
 
 const readKey = (): string | null => {
   try {
@@ -159,7 +160,10 @@ async function loadStats(): Promise<void> {
 }
 
 async function loadSettings(): Promise<void> {
-  renderSettings(await api.settings());
+  const settings = await api.settings();
+  renderSettings(settings);
+  // Three missed heartbeats mean the connection is dead, whatever proxies in between think.
+  stream.setIdleTimeout(Math.max(MIN_IDLE_TIMEOUT_MS, 3 * settings.sse_heartbeat_ms));
 }
 
 async function loadAll(): Promise<void> {

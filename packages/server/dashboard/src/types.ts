@@ -52,3 +52,25 @@ export interface Problem {
   title?: string;
   detail?: string;
 }
+
+/** One attempt at a webhook delivery. */
+export interface DeliveryAttempt {
+  attempt: number;
+  at: string;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  next_attempt_at: string | null;
+}
+
+/** A webhook delivery of a job's event, as `GET /v1/jobs/{id}/deliveries` lists them. */
+export interface Delivery {
+  id: string;
+  event_type: string;
+  url: string;
+  state: string;
+  attempts: number;
+  created_at: string;
+  next_attempt_at: string | null;
+  history: DeliveryAttempt[];
+}
