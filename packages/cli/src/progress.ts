@@ -75,6 +75,7 @@ export function createProgressReporter(io: Io, options: ProgressOptions): Progre
   let last: { job: Job; observedAtMs: number } | undefined;
   let timer: NodeJS.Timeout | undefined;
   let isBarShown = false;
+  let lastLineKey: string | undefined;
 
   const draw = () => {
     if (last === undefined) return;
@@ -96,7 +97,12 @@ export function createProgressReporter(io: Io, options: ProgressOptions): Progre
     update(job, info) {
       const t = now();
       last = { job, observedAtMs: t };
-      if (options.mode === 'lines') io.err(renderPlainLine(job, t - startedAtMs, t, info));
+      // Plain lines are for logs: a line per status or stage change, not per progress tick.
+      const key = `${job.status}/${job.stage ?? ''}`;
+      if (options.mode === 'lines' && key !== lastLineKey) {
+        lastLineKey = key;
+        io.err(renderPlainLine(job, t - startedAtMs, t, info));
+      }
       if (options.mode !== 'bar') return;
       draw();
       if (job.status !== 'pending') {

@@ -252,6 +252,19 @@ describe.concurrent('watch', () => {
   });
 });
 
+describe.concurrent('watch timeouts', () => {
+  it('exits 3 and prints the watch command that resumes', async () => {
+    const job = await createJob({ duration_ms: 60_000 });
+    const result = await cli(['watch', job.id, '--timeout', '300ms', '--json']);
+    expect(result.code).toBe(3);
+    expect(JSON.parse(lines(result.stdout)[0] ?? '')).toMatchObject({
+      id: job.id,
+      status: 'pending',
+    });
+    expect(result.stderr).toContain(`vtrans: resume with: vtrans watch ${job.id} --url ${url}\n`);
+  });
+});
+
 describe.concurrent('connection', () => {
   it('exits 4 with one line when the server cannot be reached', async () => {
     const port = await freePort();

@@ -106,11 +106,12 @@ describe('the reporter on a terminal', () => {
 });
 
 describe('plain lines and colour', () => {
-  it('prints one line per update when stderr is not a terminal', () => {
+  it('prints one line per status or stage change when stderr is not a terminal', () => {
     const stderr = fakeStream(false);
     const io = createIo(fakeStream(false), stderr, {});
     const reporter = createProgressReporter(io, { mode: 'lines', now: () => T0 + 500 });
     reporter.update(job(), { attempt: 2, elapsedMs: 0, transport: 'long-poll' });
+    reporter.update(job({ progress: 0.3 }), { attempt: 3, elapsedMs: 0, transport: 'long-poll' });
     reporter.stop();
     expect(stderr.text).toBe(
       '+0ms  job_aaaaaaaaaaaaaaaaaaaa  pending  transcribing  20%  ETA ~9.5s  (request 2, long-poll)\n',
