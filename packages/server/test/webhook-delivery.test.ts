@@ -1,8 +1,10 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyWebhook } from '@vtrans/client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { StartServerOptions } from '../src/server.js';
 import { startTestServer, sleep } from './helpers/server.js';
 import { eventually, HANG, startReceiver, type ReceivedRequest } from './webhook-helpers.js';
@@ -210,6 +212,49 @@ describe('webhook delivery', () => {
     expect(delivery?.history[0]).toMatchObject({
       status_code: null,
       error: expect.stringMatching(/ECONNREFUSED/),
+    });
+  });
+
+  it('redelivers with the same webhook-id after a timeout; a deduplicating receiver acts once', async () => {
+    const srv = await startTestServer({ ...FAST, webhookTimeoutMs: 150 });
+    const secret = await secretOf(srv.url);
+    // The README's receiver: verify the raw body, act once per webhook-id, always answer 2xx.
+    const seen = new Set<string>();
+    const processed: string[] = [];
+    let requests = 0;
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        requests += 1;
+        const isFirst = requests === 1;
+        void verifyWebhook(Buffer.concat(chunks), req.headers, secret).then((event) => {
+          if (!seen.has(event.id)) {
+            seen.add(event.id);
+            processed.push(event.data.id);
+          }
+          // The first answer is lost (too slow): the sender times out and sends it again.
+          if (!isFirst) res.writeHead(204).end();
+        });
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    onTestFinished(async () => {
+      receiver.closeAllConnections();
+      await new Promise((r) => receiver.close(r));
+    });
+    const { port } = receiver.address() as AddressInfo;
+    const job = await createJob(srv.url, {
+      callback_url: `http://127.0.0.1:${port}/hook`,
+      simulate: { duration_ms: 10 },
+    });
+    const [delivery] = await settled(srv.url, job.id);
+    expect(requests).toBe(2);
+    expect(processed).toEqual([job.id]);
+    expect(delivery).toMatchObject({ state: 'succeeded', attempts: 2 });
+    expect(delivery?.history[0]).toMatchObject({
+      status_code: null,
+      error: 'timed out after 150 ms',
     });
   });
 
