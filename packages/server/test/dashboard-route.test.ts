@@ -107,11 +107,17 @@ describe('dashboard route', () => {
   });
 
   it('is served by the real app with the security headers and without an API key', async () => {
-    const srv = await startTestServer();
+    const srv = await startTestServer({
+      apiKeys: [{ key: 'route_test_key_0123', tenant: 'acme', tier: 'free' }],
+    });
     const res = await srv.app.inject({ method: 'GET', url: '/' });
-    // The built page may be absent in a fresh checkout before `npm run build`: either way no 401/429.
+    // The built page may be absent in a fresh checkout before `npm run build`: either way not 401.
     expect([200, 404]).toContain(res.statusCode);
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers.ratelimit).toBeUndefined();
+    // The API behind it does need the key.
+    const api = await srv.app.inject({ method: 'GET', url: '/v1/settings' });
+    expect(api.statusCode).toBe(401);
   });
 });

@@ -100,6 +100,36 @@ describe('GET /v1/stats', () => {
     expect(body?.since).toBe(new Date(T0).toISOString());
   });
 
+  it("counts only the caller's tenant", async () => {
+    const keys = { acme: 'stats_key_acme_0123', globex: 'stats_key_globex_0123' };
+    const srv = await startTestServer({
+      apiKeys: [
+        { key: keys.acme, tenant: 'acme', tier: 'pro' },
+        { key: keys.globex, tenant: 'globex', tier: 'pro' },
+      ],
+    });
+    const as = (key: string) => ({ authorization: `Bearer ${key}` });
+    for (let i = 0; i < 3; i++) {
+      await srv.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: as(keys.acme),
+        payload: {},
+      });
+    }
+    await srv.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: as(keys.globex),
+      payload: {},
+    });
+    const stats = (key: string) =>
+      srv.app.inject({ method: 'GET', url: '/v1/stats', headers: as(key) });
+    expect((await stats(keys.acme)).json<StatsBody>().totals.created).toBe(3);
+    expect((await stats(keys.globex)).json<StatsBody>().totals.created).toBe(1);
+    expect((await srv.app.inject({ method: 'GET', url: '/v1/stats' })).statusCode).toBe(401);
+  });
+
   it('answers the number of minutes asked for, and a problem for a bad number', async () => {
     const srv = await startTestServer();
     const three = await srv.app.inject({ method: 'GET', url: '/v1/stats?minutes=3' });
