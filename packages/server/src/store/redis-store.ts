@@ -12,10 +12,20 @@
  * It fails fast: no offline queue and a command timeout, so while Redis is away every call rejects
  * within about two seconds with `StoreUnavailableError` (503 `store_unavailable`), never hangs.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
+import {
+  describeRedisUrl,
+  failFastOptions,
+  isUnavailable,
+  quit,
+  waitReady,
+  watchConnection,
+  withTimeout,
+} from './redis-connection.js';
 import { RedisNotices, type RedisStoreLog } from './redis-notices.js';
+import { ReadBatcher } from './redis-read-batch.js';
 import {
   CANCEL_JOB_LUA,
   CREATE_JOB_LUA,
@@ -61,26 +71,12 @@ export interface RedisStoreOptions {
 
 const DEFAULT_RETENTION_MS = 86_400_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
-const MAX_RECONNECT_DELAY_MS = 2_000;
-const RECONNECT_STEP_MS = 100;
 /** Streams are trimmed by age in `purgeExpired`; this caps one tenant's stream in between. */
 const STREAM_MAX_LEN = 1_000_000;
 const READ_CHUNK = 500;
 const EMIT_CHUNK = 500;
 const LIST_SCAN_MIN = 100;
 const SILENT_LOG: RedisStoreLog = { info: () => {}, warn: () => {}, error: () => {} };
-
-/** Redis replies that mean "not available right now" rather than "your command is wrong". */
-const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)/;
-
-const unavailable = (err: unknown): boolean =>
-  !(err instanceof Error) || err.name !== 'ReplyError' || UNAVAILABLE_REPLY.test(err.message);
-
-/** Redacts the password of a Redis URL for messages. */
-export function describeRedisUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
-}
 
 function recordFrom(fields: Record<string, string>): JobRecord | null {
   if (fields.r === undefined) return null;
@@ -122,35 +118,18 @@ export class RedisStore implements Store {
     purge: new LuaScript(PURGE_JOB_LUA),
   };
   #closed = false;
-  /** Job reads waiting for this tick's round trip (see `getJob`). */
-  #readBatch:
-    | Map<
-        string,
-        {
-          promise: Promise<JobRecord | null>;
-          resolve: (r: JobRecord | null) => void;
-          reject: (e: unknown) => void;
-        }
-      >
-    | undefined;
+  readonly #reads = new ReadBatcher<JobRecord | null>((ids) => this.#readJobs(ids));
 
   private constructor(url: string, options: RedisStoreOptions) {
     this.#prefix = options.keyPrefix ?? 'vt:';
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.#log = options.log ?? SILENT_LOG;
     this.#where = describeRedisUrl(url);
-    const redisOptions: RedisOptions = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
-      maxRetriesPerRequest: 1,
-      connectTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
-      retryStrategy: (attempt) => Math.min(attempt * RECONNECT_STEP_MS, MAX_RECONNECT_DELAY_MS),
-    };
-    this.#redis = new Redis(url, redisOptions);
+    this.#redis = new Redis(url, failFastOptions(options.commandTimeoutMs));
     this.#sub = this.#redis.duplicate();
-    this.#watch(this.#redis, 'commands');
-    this.#watch(this.#sub, 'notices');
+    const isClosed = () => this.#closed;
+    watchConnection(this.#redis, 'commands', this.#where, this.#log, isClosed);
+    watchConnection(this.#sub, 'notices', this.#where, this.#log, isClosed);
     this.#webhooks = new RedisWebhooks(this.#redis, this.#prefix, (fn) => this.#guard(fn));
     this.#notices = new RedisNotices(
       this.#sub,
@@ -195,30 +174,12 @@ export class RedisStore implements Store {
     return this.#key('events', tenant);
   }
 
-  #watch(client: Redis, role: string): void {
-    let down = false;
-    client.on('error', (err: Error) => {
-      if (down || this.#closed) return;
-      down = true;
-      this.#log.error({ err, redis: this.#where, role }, 'Redis connection lost');
-    });
-    client.on('reconnecting', (delayMs: number) => {
-      if (!this.#closed)
-        this.#log.warn({ redis: this.#where, role, delayMs }, 'Redis reconnecting');
-    });
-    client.on('ready', () => {
-      if (!down) return;
-      down = false;
-      this.#log.info({ redis: this.#where, role }, 'Redis connection restored');
-    });
-  }
-
   /** Runs a Redis call; connection trouble becomes `StoreUnavailableError`. */
   async #guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof StoreUnavailableError || !unavailable(err)) throw err;
+      if (err instanceof StoreUnavailableError || !isUnavailable(err)) throw err;
       const reason = err instanceof Error ? err.message : String(err);
       throw new StoreUnavailableError(`The Redis store does not answer: ${reason}`, {
         cause: err,
@@ -266,69 +227,31 @@ export class RedisStore implements Store {
     return { kind: 'created', record: { ...record }, event: { ...created, id: reply[1] } };
   }
 
-  /**
-   * Reads of one job asked for in the same tick share one round trip: a wake burst (every waiter
-   * on a job re-reads it at once) costs one read, not one per waiter. Only calls made before the
-   * read is sent join it, so no caller sees a state older than its call.
-   */
+  /** Reads of one job asked for in the same tick share one round trip (see `ReadBatcher`). */
   getJob(id: string): Promise<JobRecord | null> {
-    let batch = this.#readBatch;
-    if (!batch) {
-      batch = this.#readBatch = new Map();
-      process.nextTick(() => this.#flushReads());
-    }
-    let read = batch.get(id);
-    if (!read) {
-      let settle!: { resolve: (r: JobRecord | null) => void; reject: (e: unknown) => void };
-      const promise = new Promise<JobRecord | null>((resolve, reject) => {
-        settle = { resolve, reject };
-      });
-      read = { promise, ...settle };
-      batch.set(id, read);
-    }
     // Each caller gets its own copy: records are plain objects callers may change.
-    return read.promise.then((r) => (r ? { ...r } : null));
+    return this.#reads.get(id).then((r) => (r ? { ...r } : null));
   }
 
-  #flushReads(): void {
-    const batch = this.#readBatch;
-    this.#readBatch = undefined;
-    if (!batch) return;
-    const ids = [...batch.keys()];
-    this.#guard(async () => {
+  async #readJobs(ids: string[]): Promise<(JobRecord | null | Error)[]> {
+    const replies = await this.#guard(async () => {
       const pipeline = this.#redis.pipeline();
       for (const id of ids) pipeline.hgetall(this.#jobKey(id));
       return (await pipeline.exec()) ?? [];
-    }).then(
-      (replies) => {
-        ids.forEach((id, i) => {
-          const read = batch.get(id);
-          const [err, fields] = replies[i] ?? [new Error('no reply'), null];
-          if (err)
-            read?.reject(
-              new StoreUnavailableError(`The Redis store failed a read: ${err.message}`),
-            );
-          else read?.resolve(recordFrom(fields as Record<string, string>));
-        });
-      },
-      (err: unknown) => {
-        for (const read of batch.values()) read.reject(err);
-      },
-    );
+    });
+    return ids.map((_, i) => {
+      const [err, fields] = replies[i] ?? [new Error('no reply'), null];
+      return err
+        ? new StoreUnavailableError(`The Redis store failed a read: ${err.message}`)
+        : recordFrom(fields as Record<string, string>);
+    });
   }
 
   async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
     const out: JobRecord[] = [];
     for (let i = 0; i < ids.length; i += READ_CHUNK) {
-      const chunk = ids.slice(i, i + READ_CHUNK);
-      const replies = await this.#guard(async () => {
-        const pipeline = this.#redis.pipeline();
-        for (const id of chunk) pipeline.hgetall(this.#jobKey(id));
-        return (await pipeline.exec()) ?? [];
-      });
-      for (const [err, fields] of replies) {
-        if (err) throw new StoreUnavailableError(`The Redis store failed a read: ${err.message}`);
-        const record = recordFrom(fields as Record<string, string>);
+      for (const record of await this.#readJobs(ids.slice(i, i + READ_CHUNK))) {
+        if (record instanceof Error) throw record;
         if (record) out.push(record);
       }
     }
@@ -531,42 +454,5 @@ export class RedisStore implements Store {
     this.#closed = true;
     this.#notices.close();
     await Promise.all([quit(this.#redis), quit(this.#sub)]);
-  }
-}
-
-async function quit(client: Redis): Promise<void> {
-  if (client.status === 'ready') {
-    try {
-      await client.quit();
-      return;
-    } catch {
-      // fall through: drop the connection
-    }
-  }
-  client.disconnect();
-}
-
-function waitReady(client: Redis): Promise<void> {
-  return new Promise((resolve, reject) => {
-    client.once('ready', () => resolve());
-    client.connect().catch((err: unknown) => {
-      // With a retry strategy ioredis keeps trying after a failed first connect; the timeout
-      // around this decides when to give up.
-      if (client.status === 'end') reject(err instanceof Error ? err : new Error(String(err)));
-    });
-  });
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
