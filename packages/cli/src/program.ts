@@ -276,9 +276,8 @@ function commanderExit(
     case 'commander.version':
       return EXIT.ok;
     case 'commander.help':
-    case 'commander.executeSubCommandAsync':
-      // `vtrans` alone: the help went to stderr.
-      return EXIT.usage;
+      // `vtrans help wait` asked for it (0); `vtrans` alone got it on stderr instead (1).
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     default: {
       const name = commandIn(program, argv);
       const message = error.message

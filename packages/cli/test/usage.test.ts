@@ -58,6 +58,12 @@ describe.concurrent('help', () => {
     expect(result.stdout).toMatch(/\[env\s+TRANSLATION_DELAY\]/);
   });
 
+  it('answers `help <command>` like `<command> --help`', async () => {
+    const result = await runCli(['help', 'wait']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage: vtrans wait');
+  });
+
   it('prints the help on stderr and exits 2 without a command', async () => {
     const result = await runCli([]);
     expect(result.code).toBe(2);
