@@ -76,7 +76,15 @@ export async function createContext(
     random: createRandom(config.seed),
     clock,
     startedAt: clock.now(),
-    webhooks: createWebhooks({ config, store, clock, log, openTenant: OPEN_TENANT }),
+    // The worker counts into this instance's registry and its store calls are timed too.
+    webhooks: createWebhooks({
+      config,
+      store: timedStore,
+      clock,
+      log,
+      openTenant: OPEN_TENANT,
+      metrics,
+    }),
     stats: watchStats(store, clock),
   };
 }

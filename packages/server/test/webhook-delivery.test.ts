@@ -106,6 +106,11 @@ describe('webhook delivery', () => {
       failedAttempts: 3,
       retries: 3,
     });
+    const metrics = await srv.context.metrics.render();
+    expect(metrics).toContain('vtrans_webhook_attempts_total{result="success"} 1');
+    expect(metrics).toContain('vtrans_webhook_attempts_total{result="failure"} 3');
+    expect(metrics).toContain('vtrans_webhook_retries_total 3');
+    expect(metrics).toContain('vtrans_webhook_deliveries_total{state="succeeded"} 1');
   });
 
   it('sends job.completed, job.failed and job.canceled once each', async () => {
