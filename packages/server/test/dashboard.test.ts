@@ -6,6 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +40,8 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
   let page: Page;
   const consoleErrors: string[] = [];
   const eventRequests: Record<string, string>[] = [];
+  let receiver: Server;
+  let receiverHits = 0;
 
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${srv.url}${path}`, {
@@ -55,7 +59,18 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
     // Always from the current source: the page under test is the one in this checkout.
     execFileSync(process.execPath, [BUILD_SCRIPT], { stdio: 'pipe' });
     mkdirSync(ARTIFACTS, { recursive: true });
-    srv = await startTestServer({ errorProbability: 0, translationDelayMs: 30_000 });
+    receiver = createServer((_req, res) => {
+      receiverHits += 1;
+      // The first attempt fails, the retry succeeds: the detail shows both.
+      res.writeHead(receiverHits === 1 ? 500 : 204).end();
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    srv = await startTestServer({
+      errorProbability: 0,
+      translationDelayMs: 30_000,
+      webhookAllowHosts: ['127.0.0.1'],
+      webhookRetryDelaysMs: [100],
+    });
     profileDir = mkdtempSync(join(tmpdir(), 'vtrans-chromium-'));
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
@@ -93,6 +108,8 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
   });
 
   afterAll(async () => {
+    receiver?.closeAllConnections();
+    await new Promise((resolve) => receiver?.close(resolve));
     await context?.close();
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });
@@ -161,6 +178,35 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.isVisible()).toBe(false);
     expect(await page.evaluate('document.activeElement.textContent')).toBe(job.id);
+  });
+
+  it("lists a job's webhook deliveries with each attempt", async () => {
+    const { port } = receiver.address() as AddressInfo;
+    const job = await api<Job>('POST', '/v1/jobs', {
+      target_language: 'ko',
+      callback_url: `http://127.0.0.1:${port}/hook`,
+      simulate: { duration_ms: 0, outcome: 'completed' },
+    });
+    await expect
+      .poll(async () => {
+        const { data } = await api<{ data: { state: string }[] }>(
+          'GET',
+          `/v1/jobs/${job.id}/deliveries`,
+        );
+        return data[0]?.state;
+      })
+      .toBe('succeeded');
+    await row(job.id).getByRole('button', { name: job.id }).click();
+    const deliveries = page.locator('#detail-deliveries');
+    await expect.poll(() => deliveries.textContent()).toContain('job.completed');
+    const text = (await deliveries.textContent()) ?? '';
+    expect(text).toContain('succeeded');
+    expect(text).toContain('2 attempts');
+    expect(text).toMatch(/HTTP 500 in \d+ ms.*HTTP 204 in \d+ ms/s);
+    expect(text).toContain(`127.0.0.1:${port}/hook`);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-deliveries.png') });
+    await page.getByRole('button', { name: 'Close details' }).click();
+    await expect.poll(() => page.locator('#job-detail').isVisible()).toBe(false);
   });
 
   it('creates a job from the form and cancels it from its row', async () => {

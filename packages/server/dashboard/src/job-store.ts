@@ -53,7 +53,6 @@ export class JobStore {
   /** Takes a copy of a job if it is new or newer; `via` names the source (an event type, `loaded`, …). */
   upsert(job: Job, via: string, now = Date.now()): boolean {
     const tracked = this.#jobs.get(job.id);
-    if (tracked && !isNewer(job, tracked.job)) return false;
     const entry: HistoryEntry = {
       seenAt: now,
       type: via,
@@ -62,16 +61,30 @@ export class JobStore {
       progress: job.progress,
       updatedAt: job.updated_at,
     };
+    if (tracked && !isNewer(job, tracked.job)) {
+      // Nothing new about the job, but a stream event the history has not shown yet is still
+      // worth listing, as the event said it (e.g. `job.completed` after a `job.created` that
+      // already carried the outcome).
+      if (via.startsWith('job.') && !tracked.history.some((e) => e.type === via)) {
+        this.#remember(tracked, entry);
+        for (const fn of this.#listeners) fn(tracked.job, tracked.job, via);
+      }
+      return false;
+    }
     const previous = tracked?.job;
     if (tracked) {
       tracked.job = job;
-      tracked.history.push(entry);
-      if (tracked.history.length > MAX_HISTORY) tracked.history.shift();
+      this.#remember(tracked, entry);
     } else {
       this.#jobs.set(job.id, { job, history: [entry] });
     }
     for (const fn of this.#listeners) fn(job, previous, via);
     return true;
+  }
+
+  #remember(tracked: Tracked, entry: HistoryEntry): void {
+    tracked.history.push(entry);
+    if (tracked.history.length > MAX_HISTORY) tracked.history.shift();
   }
 
   /** Forgets a job (the table dropped it to stay small). */
