@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { toProblem, type ErrorCode } from '../errors.js';
 import { sendProblem } from './error-handler.js';
+import { SECURITY_HEADERS } from './http-headers.js';
 
 const PARSER_ERRORS: Record<string, { code: ErrorCode; detail: string }> = {
   HPE_HEADER_OVERFLOW: {
@@ -49,8 +50,9 @@ export function frameworkErrors(
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
+  // These never reach the onRequest hooks that set the headers every answer carries.
   void reply.header('x-request-id', String(request.id));
-  void reply.header('x-content-type-options', 'nosniff');
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
   const detail =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? 'A path segment is longer than the server accepts'

@@ -29,7 +29,7 @@ const CORS_MAX_AGE_S = 600;
 /** @fastify/swagger leaves routes with `hide` out of the API description. */
 const HIDDEN_FROM_DOCS: FastifySchema = { hide: true } as FastifySchema;
 
-const SECURITY_HEADERS: Record<string, string> = {
+export const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy':
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',

@@ -112,7 +112,11 @@ export function registerDocsRoutes(
         },
       },
       async (_request, reply) =>
-        reply.header('cache-control', 'no-cache').serializer(JSON.stringify).send(app.swagger()),
+        reply
+          .header('cache-control', 'no-cache')
+          .type('application/json; charset=utf-8')
+          .serializer(JSON.stringify)
+          .send(app.swagger()),
     );
   });
 }
