@@ -4,7 +4,7 @@
  * directory, its output collected, stopped by pid.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,19 +22,29 @@ export const BUILD_TIMEOUT_MS = 240_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A lock left by a killed test run: its holder is gone, or it is very old. */
+function isStaleLock(): boolean {
+  try {
+    if (Date.now() - statSync(BUILD_LOCK).mtimeMs > STALE_LOCK_MS) return true;
+    const pid = Number(readFileSync(join(BUILD_LOCK, 'pid'), 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // ESRCH: no such process. ENOENT: the pid file is not written yet, or the lock is gone.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /** Builds the CLI (and what it references) once across parallel test files. */
 export async function buildCli(): Promise<void> {
   for (;;) {
     try {
       mkdirSync(BUILD_LOCK);
+      writeFileSync(join(BUILD_LOCK, 'pid'), String(process.pid));
       break;
     } catch {
-      try {
-        if (Date.now() - statSync(BUILD_LOCK).mtimeMs > STALE_LOCK_MS)
-          rmSync(BUILD_LOCK, { recursive: true, force: true });
-      } catch {
-        // released meanwhile
-      }
+      if (isStaleLock()) rmSync(BUILD_LOCK, { recursive: true, force: true });
       await sleep(200);
     }
   }
