@@ -57,7 +57,7 @@ describe('loadConfig', () => {
   it('reads every variable when its value is good', () => {
     const config = load({
       PORT: '8080',
-      HOST: '0.0.0.0',
+      HOST: '::1',
       TRANSLATION_DELAY: '2500',
       TRANSLATION_DELAY_JITTER: '0.5',
       ERROR_PROBABILITY: '0.25',
@@ -73,7 +73,7 @@ describe('loadConfig', () => {
     });
     expect(config).toMatchObject({
       port: 8080,
-      host: '0.0.0.0',
+      host: '::1',
       translationDelayMs: 2500,
       translationDelayJitter: 0.5,
       errorProbability: 0.25,

@@ -1,12 +1,24 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { eventForStep } from '../src/sim/job-events.js';
 import { tempDir } from './helpers/process.js';
-import { buildTestApp, createManualClock, startTestServer } from './helpers/server.js';
+import {
+  buildTestApp,
+  createManualClock,
+  startTestServer,
+  type TestApp,
+} from './helpers/server.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json';
+
+// One app for most tests (building one takes a while); time moves only when a test moves it.
+const clock = createManualClock();
+let shared: TestApp;
+beforeAll(async () => {
+  shared = await buildTestApp({ clock, tenantHeader: true });
+});
 
 function post(
   app: FastifyInstance,
@@ -45,8 +57,7 @@ function expectProblem(res: LightMyRequestResponse, status: number, code: string
 
 describe('POST /v1/jobs', () => {
   it('creates a job: 201, the job, Location, ETag W/"1", Retry-After to the eta', async () => {
-    const clock = createManualClock();
-    const { app } = await buildTestApp({ clock, translationDelayMs: 10_000 });
+    const { app } = shared;
     const res = await post(app, { source_url: 'https://example.com/a.mp4', target_language: 'de' });
     expect(res.statusCode).toBe(201);
     expect(res.headers['content-type']).toBe(JSON_TYPE);
@@ -73,7 +84,7 @@ describe('POST /v1/jobs', () => {
   });
 
   it('accepts a request without a body as an empty job request', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     const res = await post(app, undefined);
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({
@@ -84,7 +95,7 @@ describe('POST /v1/jobs', () => {
   });
 
   it('accepts an empty JSON object', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     expect((await post(app, {})).statusCode).toBe(201);
   });
 
@@ -147,7 +158,7 @@ describe('POST /v1/jobs', () => {
     ],
     ['a JSON array body', [1, 2], 'body', 'must be object'],
   ])('refuses %s with 400 invalid_request naming the field', async (_name, body, path, message) => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     const res = await post(app, body);
     const problem = expectProblem(res, 400, 'invalid_request');
     expect(problem.instance).toBe('/v1/jobs');
@@ -156,18 +167,18 @@ describe('POST /v1/jobs', () => {
   });
 
   it('refuses malformed JSON with 400 invalid_json', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     const problem = expectProblem(await post(app, '{"source_url": '), 400, 'invalid_json');
     expect(problem.title).toBe('Malformed JSON body');
   });
 
   it('refuses an empty body declared as JSON with 400 invalid_json', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     expectProblem(await post(app, ''), 400, 'invalid_json');
   });
 
   it('refuses a body over the 1 MB default limit with 413', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     const res = await post(app, { source_url: 'x'.repeat(1_100_000) });
     expectProblem(res, 413, 'payload_too_large');
   });
@@ -179,7 +190,7 @@ describe('POST /v1/jobs', () => {
   });
 
   it('refuses a text/plain body with 415', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     const res = await app.inject({
       method: 'POST',
       url: '/v1/jobs',
@@ -192,10 +203,10 @@ describe('POST /v1/jobs', () => {
 
 describe('Idempotency-Key', () => {
   it('replays the original 201 for the same key and body', async () => {
-    const clock = createManualClock();
-    const { app } = await buildTestApp({ clock });
+    const { app } = shared;
     const body = { source_url: 'https://example.com/a.mp4', target_language: 'fr' };
-    const first = await post(app, body, { 'idempotency-key': 'order-1' });
+    const tenant = { 'x-test-tenant': 'replayer' };
+    const first = await post(app, body, { 'idempotency-key': 'order-1', ...tenant });
     expect(first.statusCode).toBe(201);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     clock.advance(500);
@@ -203,28 +214,25 @@ describe('Idempotency-Key', () => {
     const again = await post(
       app,
       { target_language: 'fr', source_url: body.source_url },
-      {
-        'idempotency-key': 'order-1',
-      },
+      { 'idempotency-key': 'order-1', ...tenant },
     );
     expect(again.statusCode).toBe(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json()).toEqual(first.json());
     expect(again.headers.location).toBe(first.headers.location);
-    const list = await app.inject({ method: 'GET', url: '/v1/jobs' });
-    const ids = list.json().data.map((j: { id: string }) => j.id);
-    expect(ids.filter((id: string) => id !== 'job_default')).toEqual([first.json().id]);
+    const list = await app.inject({ method: 'GET', url: '/v1/jobs', headers: tenant });
+    expect(list.json().data.map((j: { id: string }) => j.id)).toEqual([first.json().id]);
   });
 
   it('refuses the same key with another body with 422', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     await post(app, { target_language: 'fr' }, { 'idempotency-key': 'k' });
     const res = await post(app, { target_language: 'es' }, { 'idempotency-key': 'k' });
     expectProblem(res, 422, 'idempotency_key_reused');
   });
 
   it('accepts a 255-character key and refuses a longer or non-ASCII one with 400', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     expect((await post(app, {}, { 'idempotency-key': 'k'.repeat(255) })).statusCode).toBe(201);
     expectProblem(
       await post(app, {}, { 'idempotency-key': 'k'.repeat(256) }),
@@ -235,7 +243,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('keeps keys per tenant', async () => {
-    const { app } = await buildTestApp({ tenantHeader: true });
+    const { app } = shared;
     const a = await post(app, {}, { 'idempotency-key': 'same', 'x-test-tenant': 'a' });
     const b = await post(app, {}, { 'idempotency-key': 'same', 'x-test-tenant': 'b' });
     expect(a.statusCode).toBe(201);
@@ -247,8 +255,7 @@ describe('Idempotency-Key', () => {
 
 describe('GET /v1/jobs/{id}', () => {
   it('moves from ETag W/"1" while pending to W/"2" once finished', async () => {
-    const clock = createManualClock();
-    const { app } = await buildTestApp({ clock });
+    const { app } = shared;
     const job = (await post(app, { simulate: { duration_ms: 1000, outcome: 'completed' } })).json();
     const pending = await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}` });
     expect(pending.statusCode).toBe(200);
@@ -263,8 +270,7 @@ describe('GET /v1/jobs/{id}', () => {
   });
 
   it('sends Retry-After = max(1, ceil((eta - now) / 1 s)) while pending', async () => {
-    const clock = createManualClock();
-    const { app, context } = await buildTestApp({ clock });
+    const { app, context } = shared;
     const t0 = clock.now();
     const record: JobRecord = {
       id: 'job_retryafteraaaaaaaaa',
@@ -302,7 +308,7 @@ describe('GET /v1/jobs/{id}', () => {
   });
 
   it('answers an unknown id with a 404 problem', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     const res = await app.inject({ method: 'GET', url: '/v1/jobs/job_nope' });
     const problem = expectProblem(res, 404, 'job_not_found');
     expect(problem).toEqual({
@@ -317,7 +323,7 @@ describe('GET /v1/jobs/{id}', () => {
   });
 
   it("hides another tenant's job behind the same 404", async () => {
-    const { app } = await buildTestApp({ tenantHeader: true });
+    const { app } = shared;
     const job = (await post(app, {}, { 'x-test-tenant': 'a' })).json();
     const res = await app.inject({
       method: 'GET',
@@ -336,8 +342,7 @@ describe('GET /v1/jobs/{id}', () => {
 
 describe('POST /v1/jobs/{id}/cancel', () => {
   it('cancels a pending job (200), answers the same on a repeat, and the job stays canceled', async () => {
-    const clock = createManualClock();
-    const { app } = await buildTestApp({ clock });
+    const { app } = shared;
     const job = (await post(app, { simulate: { duration_ms: 1000 } })).json();
     clock.advance(300);
     const res = await app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel` });
@@ -362,7 +367,7 @@ describe('POST /v1/jobs/{id}/cancel', () => {
   });
 
   it('refuses to cancel a completed or failed job with 409', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     for (const outcome of ['completed', 'error'] as const) {
       const job = (await post(app, { simulate: { duration_ms: 0, outcome } })).json();
       const res = await app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel` });
@@ -372,7 +377,7 @@ describe('POST /v1/jobs/{id}/cancel', () => {
   });
 
   it('answers 404 for an unknown job', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     expectProblem(
       await app.inject({ method: 'POST', url: '/v1/jobs/job_nope/cancel' }),
       404,
@@ -403,7 +408,7 @@ describe('GET /status', () => {
   });
 
   it('answers any job with ?job_id=, reading canceled as "error"', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     const done = (await post(app, { simulate: { duration_ms: 0, outcome: 'completed' } })).json();
     const failed = (await post(app, { simulate: { duration_ms: 0, outcome: 'error' } })).json();
     const pending = (await post(app, { simulate: { duration_ms: 60_000 } })).json();
@@ -418,7 +423,7 @@ describe('GET /status', () => {
   });
 
   it('answers an unknown job_id with 404 and an empty one with 400', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     expectProblem(
       await app.inject({ method: 'GET', url: '/status?job_id=job_x' }),
       404,
@@ -444,8 +449,7 @@ describe('GET /status', () => {
 
 describe('a finished job in the store', () => {
   it('is not cancelable even before the scheduler wrote its terminal event', async () => {
-    const clock = createManualClock();
-    const { app, context } = await buildTestApp({ clock });
+    const { app, context } = shared;
     const job = (await post(app, { simulate: { duration_ms: 10 } })).json();
     clock.advance(10);
     const record = await context.store.getJob(job.id);

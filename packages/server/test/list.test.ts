@@ -1,28 +1,37 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { tempDir } from './helpers/process.js';
-import { buildTestApp, createManualClock, type ManualClock } from './helpers/server.js';
+import { buildTestApp, createManualClock, type TestApp } from './helpers/server.js';
 
-const TENANT = { 'x-test-tenant': 'lister' };
+// One app for the file; each test lists as its own tenant, so tests do not see each other's jobs.
+const clock = createManualClock();
+let shared: TestApp;
+let tenantCount = 0;
+let TENANT: Record<string, string> = {};
+beforeAll(async () => {
+  shared = await buildTestApp({ clock, tenantHeader: true });
+});
+beforeEach(() => {
+  TENANT = { 'x-test-tenant': `lister-${++tenantCount}` };
+});
 
-async function create(app: FastifyInstance, body: object = {}, tenant = TENANT) {
+async function create(app: FastifyInstance, body: object = {}, tenant?: Record<string, string>) {
   const res = await app.inject({
     method: 'POST',
     url: '/v1/jobs',
     payload: body,
-    headers: { 'content-type': 'application/json', ...tenant },
+    headers: { 'content-type': 'application/json', ...(tenant ?? TENANT) },
   });
   expect(res.statusCode).toBe(201);
   return res.json<{ id: string; status: string; created_at: string }>();
 }
 
-const list = (app: FastifyInstance, query: string, tenant = TENANT) =>
-  app.inject({ method: 'GET', url: `/v1/jobs${query}`, headers: tenant });
+const list = (app: FastifyInstance, query: string, tenant?: Record<string, string>) =>
+  app.inject({ method: 'GET', url: `/v1/jobs${query}`, headers: tenant ?? TENANT });
 
 describe('GET /v1/jobs (listing)', () => {
   it('lists the tenant’s jobs newest first, 20 by default', async () => {
-    const clock = createManualClock();
-    const { app } = await buildTestApp({ clock, tenantHeader: true });
+    const { app } = shared;
     const ids: string[] = [];
     for (let i = 0; i < 25; i++) {
       ids.push((await create(app)).id);
@@ -39,9 +48,10 @@ describe('GET /v1/jobs (listing)', () => {
 
   for (const backend of ['memory', 'sqlite'] as const) {
     it(`walks 300 jobs with limit 7 and yields every job exactly once, in order (${backend})`, async () => {
-      const clock = createManualClock();
-      const store = backend === 'memory' ? 'memory' : `sqlite:${tempDir()}/list.db`;
-      const { app } = await buildTestApp({ clock, tenantHeader: true, store });
+      const { app } =
+        backend === 'memory'
+          ? shared
+          : await buildTestApp({ clock, tenantHeader: true, store: `sqlite:${tempDir()}/list.db` });
       const created: { id: string; at: number }[] = [];
       for (let i = 0; i < 300; i++) {
         created.push({ id: (await create(app)).id, at: clock.now() });
@@ -75,8 +85,7 @@ describe('GET /v1/jobs (listing)', () => {
   }
 
   it('filters by status', async () => {
-    const clock = createManualClock();
-    const { app } = await buildTestApp({ clock, tenantHeader: true });
+    const { app } = shared;
     const completed = await create(app, { simulate: { duration_ms: 0, outcome: 'completed' } });
     const failed = await create(app, { simulate: { duration_ms: 0, outcome: 'error' } });
     const pending = await create(app, { simulate: { duration_ms: 60_000 } });
@@ -98,7 +107,7 @@ describe('GET /v1/jobs (listing)', () => {
     ['a cursor of the wrong shape', Buffer.from('[1]').toString('base64url')],
     ['a cursor with a non-numeric time', Buffer.from('["x","job_a"]').toString('base64url')],
   ])('refuses %s as cursor with 400 invalid_cursor', async (_name, cursor) => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     const res = await list(app, `?cursor=${cursor}`, {});
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toBe('application/problem+json');
@@ -110,14 +119,14 @@ describe('GET /v1/jobs (listing)', () => {
     ['101', 'querystring.limit', 'must be <= 100'],
     ['ten', 'querystring.limit', 'must be integer'],
   ])('refuses limit=%s with 400 invalid_request', async (limit, path, message) => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     const res = await list(app, `?limit=${limit}`, {});
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ code: 'invalid_request', errors: [{ path, message }] });
   });
 
   it('refuses an unknown status filter and an unknown query parameter', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     const bad = await list(app, '?status=done', {});
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors).toEqual([
@@ -135,16 +144,16 @@ describe('GET /v1/jobs (listing)', () => {
 });
 
 describe('GET /v1/jobs?ids= (batch)', () => {
-  async function setup(clock: ManualClock) {
-    const ctx = await buildTestApp({ clock, tenantHeader: true });
-    const a = await create(ctx.app, { simulate: { duration_ms: 1000 } });
+  async function setup() {
+    const ctx = shared;
+    const a = await create(ctx.app, { simulate: { duration_ms: 1000, outcome: 'completed' } });
     const b = await create(ctx.app, { simulate: { duration_ms: 5000 } });
     const foreign = await create(ctx.app, {}, { 'x-test-tenant': 'other' });
     return { ...ctx, a, b, foreign };
   }
 
   it('answers the listed jobs in the order asked, unknown and foreign ids in not_found', async () => {
-    const { app, a, b, foreign } = await setup(createManualClock());
+    const { app, a, b, foreign } = await setup();
     const res = await list(app, `?ids=${b.id},job_unknown,${a.id},${foreign.id},${b.id}`);
     expect(res.statusCode).toBe(200);
     expect(res.headers.etag).toMatch(/^W\/"b-[A-Za-z0-9_-]{22}"$/);
@@ -156,8 +165,7 @@ describe('GET /v1/jobs?ids= (batch)', () => {
   });
 
   it('changes its ETag when a listed job changes, and answers 304 to a matching If-None-Match', async () => {
-    const clock = createManualClock();
-    const { app, a, b } = await setup(clock);
+    const { app, a, b } = await setup();
     const first = await list(app, `?ids=${a.id},${b.id}`);
     const again = await list(app, `?ids=${a.id},${b.id}`);
     expect(again.headers.etag).toBe(first.headers.etag);
@@ -178,7 +186,7 @@ describe('GET /v1/jobs?ids= (batch)', () => {
   });
 
   it('refuses more than 100 ids and an empty list with 400', async () => {
-    const { app } = await buildTestApp();
+    const { app } = shared;
     const ids = Array.from({ length: 101 }, (_, i) => `job_${i}`).join(',');
     const tooMany = await list(app, `?ids=${ids}`, {});
     expect(tooMany.statusCode).toBe(400);

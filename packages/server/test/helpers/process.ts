@@ -155,7 +155,7 @@ export async function runServerToExit(
     waitReady: false,
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });
-  const timer = setTimeout(() => void proc.kill('SIGKILL'), options.timeoutMs ?? 10_000);
+  const timer = setTimeout(() => void proc.kill('SIGKILL'), options.timeoutMs ?? 30_000);
   try {
     const exit = await proc.exited;
     return { ...exit, stdout: proc.stdout(), stderr: proc.stderr() };
