@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { buildTestApp, startTestServer } from './helpers/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, startTestServer, type TestApp } from './helpers/server.js';
+
+const ORIGIN = 'https://app.example';
+let plain: TestApp;
+let cors: TestApp;
+beforeAll(async () => {
+  [plain, cors] = await Promise.all([buildTestApp(), buildTestApp({ corsOrigins: [ORIGIN] })]);
+});
 
 const SECURITY_HEADERS = {
   'content-security-policy': expect.stringContaining("default-src 'self'"),
@@ -11,7 +18,7 @@ const SECURITY_HEADERS = {
 
 describe('every answer', () => {
   it('answers an unknown route with a 404 problem', async () => {
-    const { app } = await buildTestApp();
+    const { app } = plain;
     const res = await app.inject({ method: 'GET', url: '/nope?x=1' });
     expect(res.statusCode).toBe(404);
     expect(res.headers['content-type']).toBe('application/problem+json');
@@ -27,7 +34,7 @@ describe('every answer', () => {
   });
 
   it('echoes a well-formed X-Request-Id', async () => {
-    const { app } = await buildTestApp();
+    const { app } = plain;
     const res = await app.inject({
       method: 'GET',
       url: '/v1/jobs/job_nope',
@@ -43,7 +50,7 @@ describe('every answer', () => {
     ['with a newline-like character', 'a\u0001b'],
     ['empty', ''],
   ])('replaces an X-Request-Id %s with its own', async (_name, given) => {
-    const { app } = await buildTestApp();
+    const { app } = plain;
     const res = await app.inject({
       method: 'GET',
       url: '/healthz',
@@ -53,14 +60,14 @@ describe('every answer', () => {
   });
 
   it('gives each request its own id', async () => {
-    const { app } = await buildTestApp();
+    const { app } = plain;
     const a = await app.inject({ method: 'GET', url: '/healthz' });
     const b = await app.inject({ method: 'GET', url: '/healthz' });
     expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
   });
 
   it('carries the security headers on successes and problems alike', async () => {
-    const { app } = await buildTestApp();
+    const { app } = plain;
     for (const res of [
       await app.inject({ method: 'GET', url: '/healthz' }),
       await app.inject({ method: 'POST', url: '/v1/jobs' }),
@@ -73,7 +80,7 @@ describe('every answer', () => {
 
 describe('health', () => {
   it('answers /healthz and /readyz', async () => {
-    const { app } = await buildTestApp();
+    const { app } = plain;
     const health = await app.inject({ method: 'GET', url: '/healthz' });
     expect(health.statusCode).toBe(200);
     expect(health.json()).toEqual({ status: 'ok' });
@@ -104,10 +111,8 @@ describe('health', () => {
 });
 
 describe('CORS', () => {
-  const ORIGIN = 'https://app.example';
-
   it('gives an allowed origin Access-Control-Allow-Origin and the headers clients read', async () => {
-    const { app } = await buildTestApp({ corsOrigins: [ORIGIN] });
+    const { app } = cors;
     const res = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { origin: ORIGIN } });
     expect(res.statusCode).toBe(201);
     expect(res.headers['access-control-allow-origin']).toBe(ORIGIN);
@@ -127,7 +132,7 @@ describe('CORS', () => {
   });
 
   it('answers a preflight with 204 and what may be sent', async () => {
-    const { app } = await buildTestApp({ corsOrigins: [ORIGIN] });
+    const { app } = cors;
     const res = await app.inject({
       method: 'OPTIONS',
       url: '/v1/jobs/job_x',
@@ -155,7 +160,7 @@ describe('CORS', () => {
   });
 
   it('gives a disallowed origin no CORS headers at all', async () => {
-    const { app } = await buildTestApp({ corsOrigins: [ORIGIN] });
+    const { app } = cors;
     const get = await app.inject({
       method: 'GET',
       url: '/healthz',
@@ -173,7 +178,7 @@ describe('CORS', () => {
   });
 
   it('sends no CORS headers when no origins are configured', async () => {
-    const { app } = await buildTestApp();
+    const { app } = plain;
     const res = await app.inject({ method: 'GET', url: '/healthz', headers: { origin: ORIGIN } });
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
   });
@@ -189,7 +194,7 @@ describe('CORS', () => {
   });
 
   it('keeps Vary: Origin next to Vary: Prefer on a long-poll answer', async () => {
-    const { app } = await buildTestApp({ corsOrigins: [ORIGIN] });
+    const { app } = cors;
     const job = (
       await app.inject({
         method: 'POST',
