@@ -89,6 +89,14 @@ export async function getOwnRecord(
 
 export async function cancelJob(ctx: AppContext, tenant: string, id: string): Promise<Job> {
   await getOwnRecord(ctx, tenant, id);
+  if (id === DEFAULT_JOB_ID) {
+    // Every tenant can read it, and its outcome sticks: one cancel would turn GET /status into
+    // "error" for everyone, for good.
+    throw new ProblemError(
+      'job_not_cancelable',
+      "The server's default job (the one GET /status reports) cannot be canceled",
+    );
+  }
   const now = ctx.clock.now();
   const result = await ctx.store.cancelJob(id, now, (canceled) =>
     eventForStep(canceled, TERMINAL_STEP, now),

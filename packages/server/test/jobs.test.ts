@@ -422,6 +422,14 @@ describe('GET /status', () => {
     expect(await status(canceled.id)).toBe('{"result":"error"}');
   });
 
+  it('refuses to cancel the default job, whose outcome every client of /status shares', async () => {
+    const { app, close } = await buildTestApp({ translationDelayMs: 60_000 });
+    const res = await app.inject({ method: 'POST', url: '/v1/jobs/job_default/cancel' });
+    expectProblem(res, 409, 'job_not_cancelable');
+    expect((await app.inject({ method: 'GET', url: '/status' })).body).toBe('{"result":"pending"}');
+    await close();
+  });
+
   it('answers an unknown job_id with 404 and an empty one with 400', async () => {
     const { app } = shared;
     expectProblem(

@@ -200,6 +200,20 @@ describe('long polling GET /v1/jobs/{id}', () => {
     expect((await first).headers.get('preference-applied')).toBe('wait=20');
   });
 
+  it('stops holding when the client goes away', async () => {
+    const job = await createJob(srv);
+    const controller = new AbortController();
+    const held = fetch(`${srv.url}/v1/jobs/${job.id}`, {
+      headers: { prefer: 'wait=30' },
+      signal: controller.signal,
+    }).catch((err: unknown) => err);
+    await heldRequests(srv, 1);
+    controller.abort();
+    await held;
+    await heldRequests(srv, 0);
+    expect(srv.context.hub.watchedJobs).toBe(0);
+  });
+
   it('answers every held request before close() resolves', async () => {
     const srv = await startTestServer();
     const jobs = await Promise.all([createJob(srv), createJob(srv), createJob(srv)]);
