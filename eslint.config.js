@@ -22,7 +22,14 @@ export default tseslint.config(
       globals: { ...globals.node },
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.js', '*.ts', 'bench/*.ts', 'bench/*/*.ts', 'examples/*.ts'],
+          allowDefaultProject: [
+            '*.js',
+            '*.ts',
+            'bench/*.ts',
+            'bench/*/*.ts',
+            'examples/*.ts',
+            'scripts/*.ts',
+          ],
           maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 64,
         },
         tsconfigRootDir: import.meta.dirname,

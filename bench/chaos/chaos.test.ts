@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { SCENARIOS } from './harness.js';
+import { runChaos } from './index.js';
+
+describe('bench/chaos --quick', () => {
+  it('runs every scenario and every wait ends with the job’s real fate (no timing asserted)', async () => {
+    const report = await runChaos({ quick: true });
+    expect(report.results.map((r) => r.name)).toEqual(SCENARIOS.map((s) => s.name));
+    for (const r of report.results) {
+      expect(r.wrong, r.name).toEqual([]);
+      expect(r.correct).toBe(r.waits);
+      expect(r.requests).toBeGreaterThan(0);
+    }
+    expect(report.ratios).toHaveLength(SCENARIOS.length - 1);
+    for (const s of SCENARIOS) expect(report.table).toContain(`| ${s.name} |`);
+  }, 60_000);
+});
