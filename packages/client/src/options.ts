@@ -109,6 +109,8 @@ export const DEFAULTS = {
   timeoutMs: 600_000,
   strategy: 'auto',
   poll: { minIntervalMs: 250, maxIntervalMs: 5_000 },
+  /** A plain call told to come back later than this fails instead of sleeping. */
+  maxRetryAfterMs: 60_000,
   /** The server caps holds at 50 s (load balancers cut idle requests at 60 s). */
   maxHoldS: 50,
   /** Concurrent waits beyond this share one `/v1/events` stream instead of a batch long poll. */

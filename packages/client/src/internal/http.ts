@@ -105,7 +105,7 @@ export async function openRequest(ctx: ClientContext, spec: RequestSpec): Promis
       signal: controller.signal,
     };
     if (spec.body !== undefined) init.body = JSON.stringify(spec.body);
-    const response = await ctx.options.fetch(buildUrl(ctx, spec), init);
+    const response = await ctx.options.fetch(buildUrl(ctx, spec).href, init);
     return {
       response,
       signal: controller.signal,

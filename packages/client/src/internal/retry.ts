@@ -1,5 +1,6 @@
 import { ApiError } from '../errors/api-error.js';
 import { NetworkError } from '../errors/network-error.js';
+import { DEFAULTS } from '../options.js';
 import { backoffDelayMs } from './backoff.js';
 import type { ClientContext } from './http.js';
 import { sleep } from './sleep.js';
@@ -47,6 +48,8 @@ export async function callWithRetries<T>(
     } catch (error) {
       if (signal?.aborted === true) throw signal.reason;
       if (!isTransientError(error) || attempt >= ctx.options.retry.maxRetries) throw error;
+      if (error instanceof ApiError && (error.retryAfterMs ?? 0) > DEFAULTS.maxRetryAfterMs)
+        throw error;
       if (ctx.budget !== undefined && !ctx.budget.tryAcquire()) {
         ctx.options.logger.warn?.('vtrans: retry budget exhausted, not retrying', { attempt });
         throw error;

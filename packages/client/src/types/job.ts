@@ -57,8 +57,11 @@ export interface CreateJobInput {
   /** Receives a signed webhook on the terminal change. */
   callback_url?: string;
   callback_events?: string[];
-  /** Ask the simulator for a duration or an outcome. */
-  simulate?: { duration_ms?: number; outcome?: 'completed' | 'error' };
+  /**
+   * Ask the simulator for a duration (≤ 24 h, exact unless `jitter` is given: then the real
+   * duration varies by up to ± that fraction while `eta` reports `duration_ms`) or an outcome.
+   */
+  simulate?: { duration_ms?: number; jitter?: number; outcome?: 'completed' | 'error' };
 }
 
 /** One page of `GET /v1/jobs`. */
