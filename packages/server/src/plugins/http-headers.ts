@@ -27,7 +27,7 @@ const CORS_ALLOWED_HEADERS = [
 ];
 const CORS_MAX_AGE_S = 600;
 /** @fastify/swagger leaves routes with `hide` out of the API description. */
-const HIDDEN_FROM_DOCS: FastifySchema = { hide: true } as FastifySchema;
+const HIDDEN_FROM_DOCS = { hide: true } as FastifySchema;
 
 export const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy':
