@@ -8,6 +8,7 @@ import type { RateLimiter } from './rate-limit/types.js';
 import { createRandom, type Random } from './sim/rng.js';
 import { watchStats, type StatsRing } from './routes/stats.js';
 import { openStore } from './store/open-store.js';
+import { RedisStore } from './store/redis-store.js';
 import type { Store } from './store/types.js';
 import { Hub } from './wait/hub.js';
 import { Scheduler } from './wait/scheduler.js';
@@ -72,7 +73,10 @@ export async function createContext(
     scheduler: new Scheduler(timedStore, hub, clock, log),
     waiters,
     metrics,
-    limiter: overrides.limiter ?? new MemoryRateLimiter(),
+    // With Redis every instance counts against the same windows.
+    limiter:
+      overrides.limiter ??
+      (store instanceof RedisStore ? store.rateLimiter() : new MemoryRateLimiter()),
     random: createRandom(config.seed),
     clock,
     startedAt: clock.now(),

@@ -15,6 +15,7 @@
 import { Redis } from 'ioredis';
 import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
+import type { RateLimiter } from '../rate-limit/types.js';
 import {
   describeRedisUrl,
   failFastOptions,
@@ -26,6 +27,7 @@ import {
 } from './redis-connection.js';
 import { RedisNotices, type RedisStoreLog } from './redis-notices.js';
 import { ReadBatcher } from './redis-read-batch.js';
+import { RedisRateLimiter } from './redis-rate-limiter.js';
 import {
   CANCEL_JOB_LUA,
   CREATE_JOB_LUA,
@@ -439,6 +441,11 @@ export class RedisStore implements Store {
     graceMs: number,
   ): Promise<WebhookSecretSet> {
     return this.#webhooks.rotateWebhookSecret(tenant, secret, now, graceMs);
+  }
+
+  /** Rate-limit counters shared by every instance on this Redis. */
+  rateLimiter(): RateLimiter {
+    return new RedisRateLimiter(this.#redis, this.#prefix, (fn) => this.#guard(fn));
   }
 
   subscribe(listener: (notice: StoreNotice) => void): () => void {
