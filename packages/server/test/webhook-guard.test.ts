@@ -6,7 +6,14 @@ import {
   forbiddenAddressReason,
   ipv6ToGroups,
 } from '../src/webhooks/address-guard.js';
+import { systemClock } from '../src/clock.js';
+import { eventForStep } from '../src/sim/job-events.js';
+import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+import { WebhookSecrets } from '../src/webhooks/secrets.js';
 import { sendWebhook, type ResolveAll } from '../src/webhooks/sender.js';
+import { DeliveryWorker } from '../src/webhooks/worker.js';
+import { eventually } from './webhook-helpers.js';
 import type { RunningServer } from '../src/server.js';
 import { startTestServer } from './helpers/server.js';
 
@@ -235,6 +242,67 @@ describe('the delivery-time guard', () => {
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('the delivery worker with the guard', () => {
+  it('records a refused attempt with its reason and schedules a retry, never connecting', async () => {
+    const store = new MemoryStore();
+    const now = Date.now();
+    const rec: JobRecord = {
+      id: 'job_refused',
+      tenant: 'public',
+      sourceUrl: null,
+      targetLanguage: null,
+      callbackUrl: 'https://hooks.example.com/x',
+      callbackEvents: null,
+      createdAt: now - 10,
+      etaAt: now,
+      finishAt: now,
+      outcome: 'completed',
+      errorCode: null,
+      errorMessage: null,
+      canceledAt: null,
+      emittedStep: 0,
+    };
+    await store.createJob(rec, eventForStep(rec, 0, rec.createdAt));
+    await store.emitSteps([
+      { id: rec.id, step: TERMINAL_STEP, event: eventForStep(rec, TERMINAL_STEP, now) },
+    ]);
+    const resolved: string[] = [];
+    const worker = new DeliveryWorker({
+      store,
+      clock: systemClock,
+      log: { warn: () => undefined, debug: () => undefined },
+      secrets: new WebhookSecrets(store, systemClock, undefined, 'public'),
+      retryDelaysMs: [60_000],
+      timeoutMs: 1000,
+      allowHosts: [],
+      pollIntervalMs: 10,
+      random: () => 0.5,
+      resolve: async (host) => {
+        resolved.push(host);
+        return [{ address: '192.168.0.10', family: 4 }];
+      },
+    });
+    worker.start();
+    try {
+      const [delivery] = await eventually(async () => {
+        const list = await store.listDeliveries(rec.id);
+        return list[0]?.attempts === 1 ? list : undefined;
+      });
+      expect(resolved).toEqual(['hooks.example.com']);
+      expect(delivery?.state).toBe('pending');
+      expect(delivery?.history[0]).toMatchObject({
+        statusCode: null,
+        error: 'refused: hooks.example.com resolves to 192.168.0.10, a private address',
+      });
+      const attempt = delivery?.history[0];
+      expect((attempt?.nextAttemptAt ?? 0) - (attempt?.at ?? 0)).toBeGreaterThanOrEqual(60_000);
+      expect(worker.stats).toMatchObject({ attempts: 1, failedAttempts: 1, retries: 1 });
+    } finally {
+      await worker.stop();
     }
   });
 });

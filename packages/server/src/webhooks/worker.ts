@@ -76,7 +76,7 @@ export class DeliveryWorker {
   };
   readonly #o: DeliveryWorkerOptions;
   readonly #inflight = new Set<Promise<void>>();
-  readonly #abort = new AbortController();
+  #abort = new AbortController();
   readonly #counters;
   #running = false;
   #claiming: Promise<void> | undefined;
@@ -104,6 +104,7 @@ export class DeliveryWorker {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    if (this.#abort.signal.aborted) this.#abort = new AbortController();
     this.#unsubscribe = this.#o.store.subscribe((notice) => {
       if (WAKE_EVENTS.has(notice.event.type)) this.wake();
     });
