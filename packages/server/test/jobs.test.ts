@@ -148,7 +148,7 @@ describe('POST /v1/jobs', () => {
       'an empty source_url',
       { source_url: '' },
       'body.source_url',
-      'must NOT have fewer than 1 characters',
+      'must not have fewer than 1 characters',
     ],
     [
       'callback_events that is not a list',
@@ -157,6 +157,32 @@ describe('POST /v1/jobs', () => {
       'must be array',
     ],
     ['a JSON array body', [1, 2], 'body', 'must be object'],
+    ['a number as source_url', { source_url: 5 }, 'body.source_url', 'must be string'],
+    ['a boolean as source_url', { source_url: true }, 'body.source_url', 'must be string'],
+    [
+      'null as target_language',
+      { target_language: null },
+      'body.target_language',
+      'must be string',
+    ],
+    [
+      'a boolean simulate.duration_ms',
+      { simulate: { duration_ms: true } },
+      'body.simulate.duration_ms',
+      'must be integer',
+    ],
+    [
+      'a numeric string simulate.duration_ms',
+      { simulate: { duration_ms: '100' } },
+      'body.simulate.duration_ms',
+      'must be integer',
+    ],
+    [
+      'a string simulate.jitter',
+      { simulate: { jitter: '0.5' } },
+      'body.simulate.jitter',
+      'must be number',
+    ],
   ])('refuses %s with 400 invalid_request naming the field', async (_name, body, path, message) => {
     const { app } = shared;
     const res = await post(app, body);

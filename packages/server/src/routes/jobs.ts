@@ -8,6 +8,7 @@ import { cancelJob, createJob, getOwnRecord } from '../job-service.js';
 import { CreateJobBody, JobIdParams, WaitQuery } from '../schemas/job.js';
 import { problemResponses } from '../schemas/problem.js';
 import { isTerminal, materialize, type Job } from '../sim/job-model.js';
+import { strictValidatorCompiler } from '../http/strict-validator.js';
 import { holdForChange } from '../wait/hold.js';
 import { disconnectSignal, requestedWaitS, setJobHeaders, setWaitHeaders } from './job-reply.js';
 
@@ -24,6 +25,8 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
         response: { 201: Type.Ref('Job'), ...problemResponses(400, 413, 415, 422, 429) },
       },
+      // A JSON body is taken as typed: no coercion of `true` into "true" or 1.
+      validatorCompiler: strictValidatorCompiler,
       preValidation: async (request) => {
         // Fastify parses text/plain into a string; this API speaks JSON only, so say 415 rather
         // than a confusing "body must be object".
