@@ -220,8 +220,12 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
     expect(await cell(id, 'Language').textContent()).toBe('fr');
     expect(await cell(id, 'ETA').textContent()).toMatch(/^in \d+ (s|min)$/);
 
-    await page.getByRole('button', { name: `Cancel job ${id}` }).click();
+    // Keyboard only: focus the Cancel button and press Enter.
+    await page.getByRole('button', { name: `Cancel job ${id}` }).focus();
+    await page.keyboard.press('Enter');
     await expect.poll(() => cell(id, 'Status').textContent()).toBe('canceled');
+    // Focus stays in the row (on its id) once the Cancel button is gone.
+    expect(await page.evaluate('document.activeElement.textContent')).toBe(id);
     expect(await page.getByRole('button', { name: `Cancel job ${id}` }).isVisible()).toBe(false);
     expect((await api<Job>('GET', `/v1/jobs/${id}`)).status).toBe('canceled');
     await expect.poll(() => page.locator('#announcer').textContent()).toContain('canceled');
@@ -285,6 +289,9 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
     );
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-narrow.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-dark.png') });
     expect(await page.evaluate('window.__csp')).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });

@@ -198,6 +198,8 @@ function renderSettings(s: Settings): void {
 async function cancel(id: string): Promise<void> {
   try {
     store.upsert(await api.cancelJob(id), 'canceled here');
+    // The Cancel button is gone now: keep keyboard focus in the row rather than lose it.
+    if (document.activeElement === document.body) table.focusRow(id);
   } catch (err) {
     if (err instanceof ApiError && err.status === 409) {
       announce(`Job ${id} had already finished.`);
