@@ -13,5 +13,10 @@ describe('bench/chaos --quick', () => {
     }
     expect(report.ratios).toHaveLength(SCENARIOS.length - 1);
     for (const s of SCENARIOS) expect(report.table).toContain(`| ${s.name} |`);
+    for (const o of report.outages) {
+      expect(o.wrong).toEqual([]);
+      expect(o.correct).toBe(o.waits);
+    }
+    expect(report.outageTable).toContain('| 1.5 s |');
   }, 60_000);
 });

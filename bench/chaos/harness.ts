@@ -4,6 +4,7 @@
  * whose `fetch` counts every request. Shared by the bench (`index.ts`) and its quick test.
  */
 import { materialize, startServer } from '@vtrans/server';
+import { OutageProxy } from './outage-proxy.js';
 import {
   isJobCanceledError,
   isJobFailedError,
@@ -207,6 +208,119 @@ export async function runScenario(
       wallMs,
     };
   } finally {
+    await srv.close();
+  }
+}
+
+export interface OutageOptions {
+  waits: number;
+  /** Clients the waits are spread over. @default 1 */
+  clients?: number;
+  /** How long the server is unreachable; every job finishes inside it. */
+  outageMs: number;
+  /** Retry settings for the waiting clients. */
+  retry?: ClientOptions['retry'];
+}
+
+export interface OutageResult {
+  waits: number;
+  clients: number;
+  outageMs: number;
+  correct: number;
+  wrong: string[];
+  /** Requests (attempts, refused ones included) while the server was unreachable. */
+  requestsDuringOutage: number;
+  requestsPerSecondDuringOutage: number;
+  /** How long after the server came back each wait settled, ms. */
+  noticeAfterRecoveryMs: { p50: number; max: number };
+  requests: number;
+}
+
+/**
+ * A full outage: the waits' clients reach the server through a proxy that refuses connections for
+ * `outageMs` while every job finishes; then it comes back on the same port.
+ */
+export async function runOutage(options: OutageOptions): Promise<OutageResult> {
+  const srv = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    store: 'memory',
+    logLevel: 'silent',
+  });
+  const proxy = new OutageProxy(srv.port);
+  await proxy.up();
+  const requestTimes: number[] = [];
+  try {
+    const creator = new VtransClient({ baseUrl: srv.url });
+    const waiters = Array.from(
+      { length: options.clients ?? 1 },
+      () =>
+        new VtransClient({
+          baseUrl: proxy.url,
+          ...(options.retry ? { retry: options.retry } : {}),
+          fetch: (input, init) => {
+            requestTimes.push(Date.now());
+            return fetch(input, init);
+          },
+        }),
+    );
+    const leadMs = 300;
+    const jobs = await Promise.all(
+      Array.from({ length: options.waits }, (_, i) =>
+        creator.createJob({
+          simulate: {
+            // Every job finishes while the server is unreachable.
+            duration_ms: leadMs + 200 + Math.round(((options.outageMs - 400) * i) / options.waits),
+            outcome: fateOf(i) === 'error' ? 'error' : 'completed',
+          },
+        }),
+      ),
+    );
+    const settled = new Map<string, { status: string; at: number }>();
+    const waits = jobs.map((job, i) =>
+      waiters[i % waiters.length]!.waitForJob(job.id, {
+        timeoutMs: options.outageMs + 30_000,
+      }).then(
+        (done) => settled.set(job.id, { status: done.status, at: Date.now() }),
+        (err: unknown) =>
+          settled.set(job.id, {
+            status: isJobFailedError(err) || isJobCanceledError(err) ? err.job.status : String(err),
+            at: Date.now(),
+          }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, leadMs));
+    const downAt = Date.now();
+    await proxy.down();
+    await new Promise((r) => setTimeout(r, options.outageMs));
+    const upAt = Date.now();
+    await proxy.up();
+    await Promise.all(waits);
+    const wrong: string[] = [];
+    for (const job of jobs) {
+      const record = await srv.context.store.getJob(job.id);
+      const truth = record ? materialize(record, Date.now()).status : 'missing';
+      const got = settled.get(job.id)?.status;
+      if (got !== truth) wrong.push(`${job.id}: wait said ${String(got)}, server says ${truth}`);
+    }
+    const notice = [...settled.values()].map((s) => Math.max(0, s.at - upAt)).sort((a, b) => a - b);
+    const during = requestTimes.filter((t) => t >= downAt && t < upAt).length;
+    return {
+      waits: options.waits,
+      clients: waiters.length,
+      outageMs: options.outageMs,
+      correct: options.waits - wrong.length,
+      wrong,
+      requestsDuringOutage: during,
+      requestsPerSecondDuringOutage: during / (options.outageMs / 1000),
+      noticeAfterRecoveryMs: {
+        p50: percentile(notice, 50),
+        max: notice[notice.length - 1] ?? Number.NaN,
+      },
+      requests: requestTimes.length,
+    };
+  } finally {
+    await proxy.down();
     await srv.close();
   }
 }

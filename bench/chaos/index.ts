@@ -9,7 +9,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { runScenario, SCENARIOS, type ChaosOptions, type ScenarioResult } from './harness.js';
+import {
+  runOutage,
+  runScenario,
+  SCENARIOS,
+  type ChaosOptions,
+  type OutageResult,
+  type ScenarioResult,
+} from './harness.js';
 
 export interface ChaosReport {
   quick: boolean;
@@ -17,6 +24,9 @@ export interface ChaosReport {
   /** Median lateness under faults over the fault-free median, per client count and scenario. */
   ratios: { name: string; clients: number; p50Ratio: number; meetsTarget: boolean }[];
   table: string;
+  /** Full outages (a proxy refusing connections) while every job finishes. */
+  outages: OutageResult[];
+  outageTable: string;
 }
 
 /** The target of issue 8: median lateness at most doubles under 30 % failures. */
@@ -67,7 +77,24 @@ export async function runChaos(options: {
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
-  return { quick, results, ratios, table };
+  const outageMs = quick ? 1500 : 10_000;
+  const outages: OutageResult[] = [];
+  for (const clients of clientCounts) {
+    const outage = await runOutage({ waits: base.waits, clients, outageMs });
+    outages.push(outage);
+    log(
+      `outage ${outageMs / 1000} s (${clients} client${clients > 1 ? 's' : ''}): ${outage.correct}/${outage.waits} right, ${outage.requestsDuringOutage} requests while down, noticed ${fmt(outage.noticeAfterRecoveryMs.p50)} ms after recovery`,
+    );
+  }
+  const outageTable = [
+    '| outage | clients | right | requests while down | per second | noticed after recovery p50 ms | max ms | requests in all |',
+    '|---|---|---|---|---|---|---|---|',
+    ...outages.map(
+      (o) =>
+        `| ${o.outageMs / 1000} s | ${o.clients} | ${o.correct}/${o.waits} | ${o.requestsDuringOutage} | ${o.requestsPerSecondDuringOutage.toFixed(1)} | ${fmt(o.noticeAfterRecoveryMs.p50)} | ${fmt(o.noticeAfterRecoveryMs.max)} | ${o.requests} |`,
+    ),
+  ].join('\n');
+  return { quick, results, ratios, table, outages, outageTable };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -75,17 +102,16 @@ async function main(argv: string[]): Promise<void> {
   const jsonAt = argv.indexOf('--json');
   const jsonPath = jsonAt >= 0 ? argv[jsonAt + 1] : undefined;
   const report = await runChaos({ quick, log: (line) => process.stderr.write(`${line}\n`) });
-  process.stdout.write(`\n${report.table}\n\n`);
+  process.stdout.write(`\n${report.table}\n\n${report.outageTable}\n\n`);
   process.stdout.write(
     'Lateness: time from a job’s completed_at (or the wait’s start, if later) to the wait settling.\n' +
       'Failed requests count statuses ≥ 400 and network errors; a truncated body fails after its 200.\n',
   );
   if (jsonPath) writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-  const wrong = report.results.reduce((n, r) => n + r.wrong.length, 0);
+  const everyWrong = [...report.results, ...report.outages].flatMap((r) => r.wrong);
+  const wrong = everyWrong.length;
   if (wrong > 0) {
-    process.stderr.write(
-      `${wrong} waits ended wrongly:\n${report.results.flatMap((r) => r.wrong).join('\n')}\n`,
-    );
+    process.stderr.write(`${wrong} waits ended wrongly:\n${everyWrong.join('\n')}\n`);
     process.exitCode = 1;
   }
 }

@@ -5,13 +5,12 @@
  * restart on the same SQLite store mid-wait is survived.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '@vtrans/server';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isJobFailedError, VtransClient, type Job } from '@vtrans/client';
-import { runScenario, SCENARIOS } from '../../../bench/chaos/harness.js';
+import { isJobFailedError, VtransClient } from '@vtrans/client';
+import { runOutage, runScenario, SCENARIOS } from '../../../bench/chaos/harness.js';
 
 const WAITS = 200;
 /**
@@ -53,43 +52,6 @@ describe('200 concurrent waits with 30 % of status requests failing', () => {
   );
 });
 
-/** A TCP proxy we can take down (refusing connections) and bring back on the same port. */
-class OutageProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  connections = 0;
-
-  constructor(private readonly targetPort: number) {}
-
-  async up(): Promise<void> {
-    const server = createServer((client) => {
-      this.connections++;
-      const upstream = connect(this.targetPort, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    const address = server.address();
-    this.port = typeof address === 'object' && address ? address.port : 0;
-    this.server = server;
-  }
-
-  /** Refuses new connections and cuts the open ones. */
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
 describe('outages and restarts', () => {
   const dirs: string[] = [];
   afterAll(() => {
@@ -97,70 +59,21 @@ describe('outages and restarts', () => {
   });
 
   it('rides out a full outage with flat traffic and notices completion soon after recovery', async () => {
-    const srv = await startServer({
-      port: 0,
-      host: '127.0.0.1',
-      store: 'memory',
-      logLevel: 'silent',
+    const budget = { capacity: 20, refillPerSecond: 1 };
+    const outageMs = 2000;
+    const result = await runOutage({
+      waits: WAITS,
+      outageMs,
+      retry: { maxDelayMs: 1000, budget },
     });
-    const proxy = new OutageProxy(srv.port);
-    await proxy.up();
-    try {
-      const creator = new VtransClient({ baseUrl: srv.url });
-      const requestTimes: number[] = [];
-      const budget = { capacity: 20, refillPerSecond: 1 };
-      const waiter = new VtransClient({
-        baseUrl: `http://127.0.0.1:${proxy.port}`,
-        retry: { maxDelayMs: 1000, budget },
-        fetch: (input, init) => {
-          requestTimes.push(Date.now());
-          return fetch(input, init);
-        },
-      });
-      const OUTAGE_MS = 2000;
-      const jobs = await Promise.all(
-        Array.from({ length: WAITS }, (_, i) =>
-          creator.createJob({
-            simulate: {
-              duration_ms: 600 + (i % 10) * 100,
-              outcome: i % 10 === 9 ? 'error' : 'completed',
-            },
-          }),
-        ),
-      );
-      const settled: { job: Job; ok: boolean; at: number }[] = [];
-      const waits = jobs.map((job) =>
-        waiter.waitForJob(job.id, { timeoutMs: 30_000 }).then(
-          (done) => settled.push({ job: done, ok: true, at: Date.now() }),
-          (err: unknown) => {
-            if (!isJobFailedError(err)) throw err;
-            settled.push({ job: err.job, ok: false, at: Date.now() });
-          },
-        ),
-      );
-      await new Promise((r) => setTimeout(r, 300));
-      const downAt = Date.now();
-      await proxy.down();
-      // Every job finishes while the server is unreachable.
-      await new Promise((r) => setTimeout(r, OUTAGE_MS));
-      const upAt = Date.now();
-      await proxy.up();
-      await Promise.all(waits);
-
-      expect(settled).toHaveLength(WAITS);
-      for (const s of settled) expect(s.job.status).toBe(s.ok ? 'completed' : 'error');
-      // Flat traffic: however many waits, the outage costs at most the budget's burst and refill.
-      const duringOutage = requestTimes.filter((t) => t >= downAt && t < upAt).length;
-      expect(duringOutage).toBeLessThanOrEqual(
-        budget.capacity + (OUTAGE_MS / 1000) * budget.refillPerSecond + 2,
-      );
-      // Noticed promptly: within the capped retry delay (plus generous slack for a loaded machine).
-      const lastSettled = Math.max(...settled.map((s) => s.at));
-      expect(lastSettled - upAt).toBeLessThan(1000 + 4000);
-    } finally {
-      await proxy.down();
-      await srv.close();
-    }
+    expect(result.wrong).toEqual([]);
+    expect(result.correct).toBe(WAITS);
+    // Flat traffic: however many waits, the outage costs at most the budget's burst and refill.
+    expect(result.requestsDuringOutage).toBeLessThanOrEqual(
+      budget.capacity + (outageMs / 1000) * budget.refillPerSecond + 2,
+    );
+    // Noticed promptly: within the capped retry delay (plus generous slack for a loaded machine).
+    expect(result.noticeAfterRecoveryMs.max).toBeLessThan(1000 + 4000);
   });
 
   it('survives a server restart on the same store mid-wait', async () => {
