@@ -154,10 +154,13 @@ function invalid(name: string, expected: string, value: unknown): TypeError {
   return new TypeError(`Invalid option "${name}": expected ${expected}, got ${shown}`);
 }
 
+/** The longest delay a JavaScript timer can hold (longer ones fire at once). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 function number(name: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw invalid(name, `a finite number >= ${min}`, value);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
+    throw invalid(name, `a number between ${min} and ${MAX_TIMER_MS}`, value);
   }
   return value;
 }

@@ -3,6 +3,12 @@ import { DEFAULTS, VtransClient } from '@vtrans/client';
 import { normaliseClientOptions, normaliseWaitOptions } from '../src/options.js';
 
 describe('option validation', () => {
+  it('quotes the bad value and the allowed range', () => {
+    expect(() => new VtransClient({ baseUrl: 'http://x', requestTimeoutMs: -1 })).toThrow(
+      'Invalid option "requestTimeoutMs": expected a number between 1 and 2147483647, got -1',
+    );
+  });
+
   it('applies every default', () => {
     const resolved = normaliseClientOptions({ baseUrl: 'http://localhost:3000/api' });
     expect(resolved.baseUrl.href).toBe('http://localhost:3000/api/');
@@ -29,6 +35,7 @@ describe('option validation', () => {
 
   it.each([
     [{ timeoutMs: -5 }, 'timeoutMs'],
+    [{ timeoutMs: 2 ** 31 }, 'timeoutMs'],
     [{ strategy: 'carrier-pigeon' }, 'strategy'],
     [{ poll: { minIntervalMs: 0 } }, 'poll.minIntervalMs'],
     [{ poll: { minIntervalMs: 500, maxIntervalMs: 100 } }, 'poll.maxIntervalMs'],
