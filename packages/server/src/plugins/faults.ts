@@ -63,11 +63,14 @@ export function registerFaults(
     decisions.set(request, decision);
     if (path.endsWith('/events')) {
       // Event streams are hijacked and never reach onSend: cut them a little after they open.
+      // A stream that never opened (a 404 went through onSend instead) or already ended is not cut:
+      // its socket may be serving the next request by then.
       const timer = setTimeout(() => {
-        decisions.delete(request);
+        if (!decisions.delete(request) || reply.raw.writableEnded) return;
         cutSocket(request.raw.socket, decision.kind === 'reset' ? 'reset' : 'close');
       }, decision.cut * STREAM_CUT_WINDOW_MS);
       reply.raw.once('close', () => clearTimeout(timer));
+      reply.raw.once('finish', () => clearTimeout(timer));
     }
   });
 
