@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The server process: configuration from the environment, signals, one-line fatal errors. */
 import { ConfigError, loadConfig } from './config.js';
-import { startServer, type RunningServer } from './server.js';
+import type { RunningServer } from './server.js';
 
 /** Exit code for a configuration error, as the CLI uses. */
 const EXIT_CONFIG = 2;
@@ -19,6 +19,9 @@ export async function main(): Promise<void> {
   }
   let server: RunningServer;
   try {
+    // Loaded only once the configuration is good: the app takes seconds to import on a busy
+    // machine, and a bad value should be reported at once.
+    const { startServer } = await import('./server.js');
     server = await startServer(config);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
