@@ -32,6 +32,7 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard with API keys in headless Chromium', (
   let page: Page;
   const consoleErrors: string[] = [];
   const authorizations: (string | undefined)[] = [];
+  const eventRequests: Record<string, string>[] = [];
 
   const createJob = async (key: string, language: string): Promise<string> => {
     const res = await fetch(`${srv.url}/v1/jobs`, {
@@ -77,9 +78,9 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard with API keys in headless Chromium', (
     });
     page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
     page.on('request', (req) => {
-      if (new URL(req.url()).pathname.startsWith('/v1/')) {
-        authorizations.push(req.headers().authorization);
-      }
+      const path = new URL(req.url()).pathname;
+      if (path.startsWith('/v1/')) authorizations.push(req.headers().authorization);
+      if (path === '/v1/events') eventRequests.push(req.headers());
     });
   });
 
@@ -112,6 +113,22 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard with API keys in headless Chromium', (
     const afterKey = authorizations.slice(authorizations.indexOf(`Bearer ${KEY_A}`));
     expect(afterKey.length).toBeGreaterThan(3);
     expect(new Set(afterKey)).toEqual(new Set([`Bearer ${KEY_A}`]));
+  });
+
+  it("switching to another tenant's key shows that tenant's jobs only", async () => {
+    const ours = await createJob(KEY_A, 'sv');
+    await expect.poll(() => page.locator(`tr[data-id="${ours}"]`).count()).toBe(1);
+    const theirs = await createJob(KEY_B, 'fi');
+    await page.getByRole('button', { name: 'API key' }).click();
+    await page.getByRole('textbox', { name: 'API key' }).fill(KEY_B);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator(`tr[data-id="${theirs}"]`).count()).toBe(1);
+    expect(await page.locator(`tr[data-id="${ours}"]`).count()).toBe(0);
+    await expect.poll(() => page.locator('#conn').getAttribute('data-state')).toBe('live');
+    // A stream restarted for another tenant does not resume from the old tenant's position.
+    const lastStream = eventRequests.at(-1);
+    expect(lastStream?.authorization).toBe(`Bearer ${KEY_B}`);
+    expect(lastStream?.['last-event-id']).toBeUndefined();
   });
 
   it('keeps the key for the tab across a reload', async () => {

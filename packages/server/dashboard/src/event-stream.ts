@@ -89,9 +89,13 @@ export class EventStream {
     return this.#lastId;
   }
 
-  /** Starts (or restarts, e.g. with a new key) the stream. */
-  start(): void {
+  /**
+   * Starts (or restarts) the stream. `fresh` forgets the last event id: with another key the
+   * stream is another tenant's, and the caller reloads the list instead.
+   */
+  start(fresh = false): void {
     this.stop();
+    if (fresh) this.#lastId = undefined;
     const run = new AbortController();
     this.#run = run;
     void this.#loop(run.signal);

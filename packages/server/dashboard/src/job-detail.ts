@@ -33,6 +33,10 @@ export class JobDetail {
     });
   }
 
+  close(): void {
+    if (this.#dialog.open) this.#dialog.close();
+  }
+
   open(id: string): void {
     this.#openId = id;
     this.#render();

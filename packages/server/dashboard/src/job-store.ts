@@ -87,6 +87,11 @@ export class JobStore {
     if (tracked.history.length > MAX_HISTORY) tracked.history.shift();
   }
 
+  /** Forgets every job (another key, maybe another tenant). */
+  clear(): void {
+    this.#jobs.clear();
+  }
+
   /** Forgets a job (the table dropped it to stay small). */
   forget(id: string): void {
     this.#jobs.delete(id);

@@ -110,6 +110,13 @@ export class JobsTable {
     this.#refreshEmpty();
   }
 
+  /** Removes every row. */
+  clear(): void {
+    for (const row of this.#rows.values()) row.tr.remove();
+    this.#rows.clear();
+    this.#refreshEmpty();
+  }
+
   /** Moves ages, ETAs and progress along; no request is made. */
   tick(now = Date.now()): void {
     for (const row of this.#rows.values()) if (!row.tr.hidden) this.#tickRow(row, now);

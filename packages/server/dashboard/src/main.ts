@@ -260,23 +260,29 @@ byId('key-button', HTMLButtonElement).addEventListener('click', () =>
   askForKey('Enter the API key for this server.'),
 );
 byId('key-cancel', HTMLButtonElement).addEventListener('click', () => el.keyDialog.close());
-byId('key-forget', HTMLButtonElement).addEventListener('click', () => {
-  memoryKey = null;
-  writeKey(null);
-  el.keyDialog.close();
-  restart();
-});
+byId('key-forget', HTMLButtonElement).addEventListener('click', () => useKey(null));
 el.keyForm.addEventListener('submit', (e) => {
   e.preventDefault();
-  memoryKey = el.keyInput.value.trim() || null;
-  writeKey(memoryKey);
-  el.keyDialog.close();
-  restart();
+  useKey(el.keyInput.value.trim() || null);
 });
 
-function restart(): void {
+/** Switches keys. Another key may be another tenant: start over rather than mix their jobs. */
+function useKey(key: string | null): void {
+  el.keyDialog.close();
+  const changed = key !== memoryKey;
+  memoryKey = key;
+  writeKey(key);
+  if (changed) {
+    detail.close();
+    table.clear();
+    store.clear();
+  }
+  restart(changed);
+}
+
+function restart(fresh = true): void {
   clearError();
-  stream.start();
+  stream.start(fresh);
   void loadAll();
 }
 
