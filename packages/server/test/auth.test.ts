@@ -169,6 +169,9 @@ describe('authentication', () => {
     const details = new Set([missing, malformed, wrong].map((r) => r.json().detail as string));
     expect(details.size).toBe(3);
     for (const res of [missing, malformed, wrong]) expect(res.body).not.toContain(ALPHA);
+    // The router decodes %76 to "v": the route reached decides, not the raw path.
+    const encoded = await app.inject({ method: 'GET', url: '/%761/jobs' });
+    expect(encoded.statusCode).toBe(401);
     const ok = await get({ authorization: `bearer ${ALPHA}` });
     expect(ok.statusCode).toBe(200);
   });

@@ -40,7 +40,6 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
   let page: Page;
   const consoleErrors: string[] = [];
   const eventRequests: Record<string, string>[] = [];
-  const apiRequests: string[] = [];
   let receiver: Server;
   let receiverHits = 0;
 
@@ -99,9 +98,7 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
     });
     page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
     page.on('request', (req) => {
-      const url = new URL(req.url());
-      if (url.pathname === '/v1/events') eventRequests.push(req.headers());
-      if (url.pathname.startsWith('/v1/')) apiRequests.push(`${req.method()} ${url.pathname}`);
+      if (new URL(req.url()).pathname === '/v1/events') eventRequests.push(req.headers());
     });
     // Report CSP violations from inside the page (they also reach the console in Chromium).
     await page.addInitScript({
@@ -129,13 +126,6 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
     );
     // The server's default job is listed from GET /v1/jobs.
     await expect.poll(() => row('job_default').count()).toBe(1);
-    // Loaded once; after that the page only listens (its 1 s tick is local: ages, ETAs, progress).
-    const requestsAfterLoad = apiRequests.length;
-    await page.waitForTimeout(1500);
-    expect(apiRequests.slice(requestsAfterLoad)).toEqual([]);
-    expect(new Set(apiRequests)).toEqual(
-      new Set(['GET /v1/events', 'GET /v1/jobs', 'GET /v1/stats', 'GET /v1/settings']),
-    );
     await page.evaluate('window.__loadMarker = 42');
     expect(await page.evaluate('window.__csp')).toEqual([]);
     expect(consoleErrors).toEqual([]);

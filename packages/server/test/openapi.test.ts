@@ -10,7 +10,13 @@ import { buildTestApp } from './helpers/server.js';
 
 interface OpenApiDocument {
   openapi: string;
-  paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { responses: Record<string, unknown>; security?: unknown; requestBody?: unknown }
+    >
+  >;
   components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
 }
 
@@ -117,6 +123,7 @@ describe('GET /openapi.json', () => {
     expect(doc.paths['/v1/events']?.get?.responses['200']).toMatchObject({
       content: { 'text/event-stream': {} },
     });
+    expect(doc.paths['/v1/jobs']?.post).toMatchObject({ requestBody: { required: false } });
     expect(doc.paths['/metrics']?.get?.responses['200']).toMatchObject({
       content: { 'text/plain': {} },
     });

@@ -171,6 +171,20 @@ describe('rate limits per key', () => {
     expect((await get(app, '/v1/jobs', FREE_KEY)).headers.ratelimit).toBe('"free";r=0;t=60');
   });
 
+  it('counts keyless GET /status per client address in keys mode, and the encoded path too', async () => {
+    const clock = createManualClock();
+    const { app } = await buildTestApp({ clock, apiKeys: API_KEYS, rateLimits: RATE_LIMITS });
+    const from = (url: string, remoteAddress: string) =>
+      app.inject({ method: 'GET', url, remoteAddress });
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await from('/status', '127.0.0.5'));
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 429]);
+    expect(answers[0]?.headers.ratelimit).toBe('"free";r=2;t=60');
+    // The router decodes %73 to "s": the route reached is limited, whatever the raw path says.
+    expect((await from('/%73tatus', '127.0.0.5')).statusCode).toBe(429);
+    expect((await from('/status', '127.0.0.6')).statusCode).toBe(200);
+  });
+
   it('counts a held long poll (wait=2) once, however often it wakes', async () => {
     const clock = createManualClock();
     const { app, context } = await buildTestApp({

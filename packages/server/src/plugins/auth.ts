@@ -213,15 +213,24 @@ export class KeyRing {
   }
 }
 
-function isApiPath(request: FastifyRequest): boolean {
-  const path = request.url.split('?', 1)[0] ?? '';
+/**
+ * The path that decides access: the matched route's pattern (so `/%761/jobs`, which the router
+ * decodes to `/v1/jobs`, is treated as what it reaches), else the raw path.
+ */
+export function accessPath(request: FastifyRequest): string {
+  return request.routeOptions.url ?? request.url.split('?', 1)[0] ?? '';
+}
+
+/** The API routes (`/v1…` and `/status`): keys, tenants and rate limits apply to these. */
+export function isApiPath(request: FastifyRequest): boolean {
+  const path = accessPath(request);
   return path === '/status' || path === '/v1' || path.startsWith('/v1/');
 }
 
 /** `/v1…` and `GET /status?job_id=` need a key; health, metrics, docs and the dashboard do not. */
 export function needsKey(request: FastifyRequest): boolean {
   if (request.method === 'OPTIONS') return false;
-  const path = request.url.split('?', 1)[0] ?? '';
+  const path = accessPath(request);
   if (path === '/v1' || path.startsWith('/v1/')) return true;
   if (path === '/status') {
     const query = request.query as Record<string, unknown> | undefined;

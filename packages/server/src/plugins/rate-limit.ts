@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { ProblemError } from '../errors.js';
 import { parsePreferWait } from '../http/conditional.js';
+import { isApiPath } from './auth.js';
 import {
   DEFAULT_TIER,
   formatPolicyHeader,
@@ -15,11 +16,6 @@ import {
   resetSeconds,
 } from '../rate-limit/policies.js';
 import type { RateLimitPolicy } from '../rate-limit/types.js';
-
-/** The API routes: everything else (operations, docs, dashboard) is not limited. */
-export function isLimitedPath(path: string): boolean {
-  return path === '/status' || path === '/v1' || path.startsWith('/v1/');
-}
 
 /** Whether a request may be held (a long poll asking to wait) or is a stream. */
 function holdKind(request: FastifyRequest): 'hold' | 'stream' | undefined {
@@ -75,7 +71,8 @@ export function registerRateLimit(
   };
 
   app.addHook('onRequest', async (request, reply) => {
-    if (request.method === 'OPTIONS' || !isLimitedPath(request.url.split('?', 1)[0] ?? '')) return;
+    // The API routes only: operations, docs and the dashboard are not limited.
+    if (request.method === 'OPTIONS' || !isApiPath(request)) return;
     const subject = request.principal ? request.principal.keyId : `ip:${request.ip}`;
     request.rateSubject = subject;
     // Requests without a key (open mode, or bare `/status`) are counted per client address.

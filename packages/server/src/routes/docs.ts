@@ -18,6 +18,7 @@ const SSE_TYPE = 'text/event-stream';
 type Json = Record<string, unknown>;
 interface OperationObject {
   security?: Json[];
+  requestBody?: { required?: boolean; content?: Record<string, Json> };
   responses?: Record<string, { description?: string; content?: Record<string, Json> }>;
 }
 
@@ -31,6 +32,9 @@ export function finishDocument(doc: Json, hasKeys: boolean): Json {
     const isApi = path.startsWith('/v1');
     for (const op of Object.values(item)) {
       if (!op || typeof op !== 'object' || !op.responses) continue;
+      // A body whose fields are all optional may be left out (`POST /v1/jobs` with no body).
+      const body = op.requestBody?.content?.['application/json']?.schema as Json | undefined;
+      if (op.requestBody && body && !Array.isArray(body.required)) op.requestBody.required = false;
       const responses = op.responses;
       for (const [status, response] of Object.entries(responses)) {
         const json = response.content?.['application/json'];
