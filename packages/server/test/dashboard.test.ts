@@ -40,6 +40,7 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
   let page: Page;
   const consoleErrors: string[] = [];
   const eventRequests: Record<string, string>[] = [];
+  const apiRequests: string[] = [];
   let receiver: Server;
   let receiverHits = 0;
 
@@ -98,7 +99,9 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
     });
     page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
     page.on('request', (req) => {
-      if (new URL(req.url()).pathname === '/v1/events') eventRequests.push(req.headers());
+      const url = new URL(req.url());
+      if (url.pathname === '/v1/events') eventRequests.push(req.headers());
+      if (url.pathname.startsWith('/v1/')) apiRequests.push(`${req.method()} ${url.pathname}`);
     });
     // Report CSP violations from inside the page (they also reach the console in Chromium).
     await page.addInitScript({
@@ -126,6 +129,13 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
     );
     // The server's default job is listed from GET /v1/jobs.
     await expect.poll(() => row('job_default').count()).toBe(1);
+    // Loaded once; after that the page only listens (its 1 s tick is local: ages, ETAs, progress).
+    const requestsAfterLoad = apiRequests.length;
+    await page.waitForTimeout(1500);
+    expect(apiRequests.slice(requestsAfterLoad)).toEqual([]);
+    expect(new Set(apiRequests)).toEqual(
+      new Set(['GET /v1/events', 'GET /v1/jobs', 'GET /v1/stats', 'GET /v1/settings']),
+    );
     await page.evaluate('window.__loadMarker = 42');
     expect(await page.evaluate('window.__csp')).toEqual([]);
     expect(consoleErrors).toEqual([]);
@@ -157,20 +167,27 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
     const stages = (await page.evaluate<[string, string][]>('window.__stages'))
       .filter(([id]) => id === job.id)
       .map(([, stage]) => stage);
-    // Stage events come every 300 ms here; the page saw them move forward, in order.
+    // Stage events come every 300 ms here; the row moved past `queued`, forward only. (A busy
+    // browser may apply several events in one task, so not every stage need be painted.)
     const order = ['queued', 'transcribing', 'translating', 'voicing', 'lip syncing', 'rendering'];
-    const seen = stages.filter((s) => order.includes(s));
-    expect(seen.length).toBeGreaterThanOrEqual(3);
-    expect(seen.map((s) => order.indexOf(s))).toEqual(
-      [...seen.map((s) => order.indexOf(s))].sort(),
-    );
+    const seen = stages.filter((s) => order.includes(s)).map((s) => order.indexOf(s));
+    expect(seen.filter((i) => i > 0).length).toBeGreaterThanOrEqual(1);
+    expect(seen).toEqual([...seen].sort());
     expect(await page.evaluate('window.__loadMarker')).toBe(42);
 
     // The detail dialog shows what the stream said, and no webhook deliveries for this job.
     await row(job.id).getByRole('button', { name: job.id }).click();
     const dialog = page.locator('#job-detail');
     await expect.poll(() => dialog.isVisible()).toBe(true);
-    expect(await page.locator('#detail-history').textContent()).toContain('job.completed');
+    // Every stream event is in the history, whatever was painted: stage changes, then the end.
+    const history = await page.locator('#detail-history li').allTextContents();
+    const types = history.map((line) => /job\.\w+/.exec(line)?.[0]);
+    expect(types.at(-1)).toBe('job.completed');
+    expect(types.filter((t) => t === 'job.updated').length).toBeGreaterThanOrEqual(1);
+    const historyStages = history
+      .map((line) => order.findIndex((st) => line.includes(`pending, ${st},`)))
+      .filter((i) => i >= 0);
+    expect(historyStages).toEqual([...historyStages].sort());
     await expect
       .poll(() => page.locator('#detail-deliveries').textContent())
       .toContain('No deliveries');
