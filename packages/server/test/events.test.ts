@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_STAGES } from '../src/sim/job-model.js';
 import type { RunningServer } from '../src/server.js';
 import { eventsOf, openSse, type SseConnection } from './helpers/sse.js';
-import { startTestServer } from './helpers/server.js';
+import { buildTestApp, startTestServer } from './helpers/server.js';
 
 interface JobBody {
   id: string;
@@ -204,5 +204,50 @@ describe('GET /v1/events', () => {
     await stream.until((items) => items.length > 0);
     await own.close();
     await stream.ended;
+  });
+
+  it("never sends another tenant's events", async () => {
+    const app = await buildTestApp({ tenantHeader: true, listen: true });
+    const mine = await openSse(`${app.url}/v1/events`, { 'x-test-tenant': 'a' });
+    streams.push(mine);
+    await mine.until((items) => items.some((i) => i.kind === 'comment' && i.text === 'connected'));
+    const post = (tenant: string) =>
+      fetch(`${app.url}/v1/jobs`, { method: 'POST', headers: { 'x-test-tenant': tenant } }).then(
+        async (r) => ((await r.json()) as JobBody).id,
+      );
+    const theirs = await post('b');
+    const own = await post('a');
+    await mine.until((items) => eventsOf(items).some((e) => (e.data as JobBody).id === own));
+    expect(eventsOf(mine.items).map((e) => (e.data as JobBody).id)).not.toContain(theirs);
+    // Nor on a replay from the start of the log.
+    const replay = await openSse(`${app.url}/v1/events`, {
+      'x-test-tenant': 'a',
+      'last-event-id': '0-0',
+    });
+    streams.push(replay);
+    await replay.until((items) => eventsOf(items).some((e) => (e.data as JobBody).id === own));
+    expect(new Set(eventsOf(replay.items).map((e) => (e.data as JobBody).id))).toEqual(
+      new Set([own]),
+    );
+    const foreign = await fetch(`${app.url}/v1/jobs/${theirs}/events`, {
+      headers: { 'x-test-tenant': 'a' },
+    });
+    expect(foreign.status).toBe(404);
+    mine.close();
+    replay.close();
+  });
+});
+
+describe('resuming a per-job stream', () => {
+  it('skips the pending state already seen when Last-Event-ID names version 1', async () => {
+    const job = await createJob({ duration_ms: 60_000 });
+    const stream = await sse(`/v1/jobs/${job.id}/events`, { 'last-event-id': '1' });
+    await stream.until((items) =>
+      items.some((i) => i.kind === 'comment' && i.text === 'heartbeat'),
+    );
+    expect(eventsOf(stream.items)).toEqual([]);
+    await fetch(`${srv.url}/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    await stream.ended;
+    expect(eventsOf(stream.items).map((e) => [e.id, e.event])).toEqual([['2', 'job.canceled']]);
   });
 });

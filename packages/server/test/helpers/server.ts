@@ -81,6 +81,8 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export interface TestApp {
   app: FastifyInstance;
   context: AppContext;
+  /** Base URL when built with `listen: true`. */
+  url: string;
   close: () => Promise<void>;
 }
 
@@ -90,9 +92,9 @@ export interface TestApp {
  * (what the authentication plugin does with keys), so tenant isolation can be tested in open mode.
  */
 export async function buildTestApp(
-  options: Partial<ServerConfig> & { clock?: Clock; tenantHeader?: boolean } = {},
+  options: Partial<ServerConfig> & { clock?: Clock; tenantHeader?: boolean; listen?: boolean } = {},
 ): Promise<TestApp> {
-  const { clock, tenantHeader, ...partial } = options;
+  const { clock, tenantHeader, listen, ...partial } = options;
   const config = resolveConfig({ store: 'memory', logLevel: 'silent', ...partial });
   const log = pino({ level: 'silent' });
   const context = await createContext(config, log, clock ? { clock } : {});
@@ -106,10 +108,12 @@ export async function buildTestApp(
   await ensureDefaultJob(context, OPEN_TENANT);
   await context.scheduler.start();
   await app.ready();
+  const url = listen ? await app.listen({ port: 0, host: '127.0.0.1' }) : '';
   let closing: Promise<void> | undefined;
   const result: TestApp = {
     app,
     context,
+    url,
     close: () =>
       (closing ??= (async () => {
         context.waiters.closeAll();
