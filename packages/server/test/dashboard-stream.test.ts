@@ -114,15 +114,15 @@ describe('EventStream', () => {
       open(res);
       res.write('id: 1-1\nevent: job.created\ndata: {}\n\n');
       // The first connection goes silent; the second sends heartbeats.
-      if (attempt > 1) timers.push(setInterval(() => res.write(': heartbeat\n\n'), 40));
+      if (attempt > 1) timers.push(setInterval(() => res.write(': heartbeat\n\n'), 30));
       req.on('close', () => timers.forEach(clearInterval));
     });
-    const w = watch(url, { idleTimeoutMs: 150 });
+    const w = watch(url, { idleTimeoutMs: 600 });
     await expect.poll(() => requests.length).toBe(2);
     expect(requests[1]?.headers['last-event-id']).toBe('1-1');
     expect(w.states).toContain('reconnecting');
-    // Heartbeats every 40 ms: no third connection within several idle timeouts.
-    await new Promise((r) => setTimeout(r, 600));
+    // Heartbeats every 30 ms: no third connection within twice the idle timeout.
+    await new Promise((r) => setTimeout(r, 1200));
     expect(requests).toHaveLength(2);
     expect(w.states.at(-1)).toBe('live');
   });

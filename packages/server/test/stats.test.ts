@@ -72,7 +72,7 @@ describe('GET /v1/stats', () => {
 
     // Terminal events are written by the scheduler's timer: wait (briefly) until they are in.
     let body: StatsBody | undefined;
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 300; i++) {
       body = (await srv.app.inject({ method: 'GET', url: '/v1/stats' })).json<StatsBody>();
       if (body.totals.completed === 2 && body.totals.failed === 1) break;
       await sleep(10);
