@@ -155,6 +155,32 @@ describe('more faults', () => {
     expect([...transports].sort()).toEqual(['events']);
   });
 
+  for (const [status, what] of [
+    [404, 'a server without /v1/events'],
+    [503, 'an event stream that keeps failing'],
+  ] as const) {
+    it(`serves more than 100 waits by batch polling on ${what} (${status})`, async () => {
+      const ids = Array.from({ length: 150 }, (_, i) => `job_${i}`);
+      let polls = 0;
+      const srv = await serve((req, res) => {
+        if (req.url === '/v1/events') return sendProblem(res, status, 'nope');
+        polls += 1;
+        // Pending on the first round, done on the second.
+        const data = idsOf(req).map((id) => (polls <= 2 ? jobJson({ id }) : completedJson({ id })));
+        sendJson(res, 200, { data, next_cursor: null, not_found: [] });
+      });
+      const client = new VtransClient(
+        { baseUrl: srv.url, retry: { baseDelayMs: 5, maxDelayMs: 10 } },
+        { random: fixedRandom() },
+      );
+      const done = await Promise.all(ids.map((id) => client.waitForJob(id, { timeoutMs: 10_000 })));
+      expect(done.every((job) => job.status === 'completed')).toBe(true);
+      const batches = srv.requests.filter((r) => r.url.startsWith('/v1/jobs?'));
+      expect(batches.every((r) => idsOf(r as never).length <= 100)).toBe(true);
+      expect(batches.length).toBeLessThanOrEqual(6);
+    });
+  }
+
   it('aborts an SSE wait mid-stream and closes the stream', async () => {
     const srv = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });

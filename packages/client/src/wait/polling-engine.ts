@@ -1,4 +1,3 @@
-import { createApiError } from '../errors/create-api-error.js';
 import { backoffDelayMs } from '../internal/backoff.js';
 import type { ClientContext } from '../internal/http.js';
 import { acquireRetryToken, isTransientError, retryDelayMs } from '../internal/retry.js';
@@ -12,8 +11,9 @@ import {
   type StatusAnswer,
 } from './long-poll.js';
 import { nextPollDelayMs } from './poll-schedule.js';
-import { StreamEngine } from './stream-engine.js';
-import { isNews, type WaitEngine, type WaitSubscriber } from './subscriber.js';
+import { createEventsStream, pollInBatches, type ManyWaitsHost } from './many-waits.js';
+import type { StreamEngine } from './stream-engine.js';
+import { isNews, notFoundError, type WaitEngine, type WaitSubscriber } from './subscriber.js';
 
 /** How a {@link PollingEngine} works. */
 export interface PollingEngineConfig {
@@ -24,16 +24,7 @@ export interface PollingEngineConfig {
 }
 
 const MS_PER_S = 1000;
-const NOT_FOUND = 404;
 
-/** The error a wait gets when a batch answer lists its id in `not_found`. */
-function notFoundError(id: string): Error {
-  return createApiError({
-    status: NOT_FOUND,
-    code: 'job_not_found',
-    problem: { detail: `No job ${id}` },
-  });
-}
 /** A 304 arriving before this share of its hold means the server is not really holding. */
 const MIN_HOLD_SHARE = 0.5;
 
@@ -56,6 +47,8 @@ export class PollingEngine implements WaitEngine {
     { key: string; ids: string[]; idSet: Set<string>; etag: string | undefined } | undefined;
   private stream: StreamEngine | undefined;
   private isHoldRefused = false;
+  /** The server has no `/v1/events` (404, 405, 501): more than 100 waits poll in batches. */
+  private isStreamUnsupported = false;
   private noNewsStreak = 0;
   private errorStreak = 0;
   private size = 0;
@@ -109,9 +102,17 @@ export class PollingEngine implements WaitEngine {
   private async run(stop: AbortSignal): Promise<void> {
     while (!stop.aborted && this.size > 0) {
       try {
-        if (this.config.isShared && this.subscribers.size > DEFAULTS.maxBatchSize)
+        if (!this.config.isShared || this.subscribers.size <= DEFAULTS.maxBatchSize) {
+          await this.step(stop);
+        } else if (this.isStreamUnsupported) {
+          await this.pollRound(stop);
+          await this.pollPause(
+            [...this.subscribers.values()].flatMap((set) => [...set]),
+            stop,
+          );
+        } else {
           await this.runStream(stop);
-        else await this.step(stop);
+        }
       } catch (error) {
         if (stop.aborted) return;
         this.failAll(error);
@@ -120,19 +121,7 @@ export class PollingEngine implements WaitEngine {
   }
 
   private async runStream(stop: AbortSignal): Promise<void> {
-    const stream = new StreamEngine(this.ctx, {
-      path: 'v1/events',
-      transport: 'events',
-      ids: () => [...this.subscribers.keys()],
-      catchUp: (ids, signal) => {
-        for (const id of ids) for (const sub of this.subscribers.get(id) ?? []) sub.countRequest();
-        return fetchBatchStatus(this.ctx, ids, { holdS: 0, ifNoneMatch: undefined, signal });
-      },
-      onJob: (job) => this.dispatch(job, 'events'),
-      onConnect: () => this.countAll(),
-      onNotFound: (id) => this.failId(id, notFoundError(id)),
-      onFatal: (error) => this.failAll(error),
-    });
+    const stream = createEventsStream(this.host());
     this.stream = stream;
     try {
       await stream.run(stop);
@@ -140,6 +129,24 @@ export class PollingEngine implements WaitEngine {
       this.stream = undefined;
       this.batch = undefined;
     }
+  }
+
+  private pollRound(stop: AbortSignal): Promise<void> {
+    return pollInBatches(this.host(), stop);
+  }
+
+  private host(): ManyWaitsHost {
+    return {
+      ctx: this.ctx,
+      ids: () => [...this.subscribers.keys()],
+      subscribersOf: (id) => this.subscribers.get(id) ?? [],
+      dispatch: (job, transport) => this.dispatch(job, transport),
+      failId: (id, error) => this.failId(id, error),
+      failAll: (error) => this.failAll(error),
+      markStreamUnsupported: () => {
+        this.isStreamUnsupported = true;
+      },
+    };
   }
 
   private async step(stop: AbortSignal): Promise<void> {
@@ -274,10 +281,6 @@ export class PollingEngine implements WaitEngine {
     this.known.set(job.id, job);
     for (const sub of [...set]) sub.deliver(job, transport);
     return hasNews;
-  }
-
-  private countAll(): void {
-    for (const set of this.subscribers.values()) for (const sub of set) sub.countRequest();
   }
 
   private failId(id: string, error: unknown): void {

@@ -26,6 +26,11 @@ export interface StreamEngineConfig {
   onJob(job: Job): void;
   onNotFound(id: string): void;
   onFatal(error: unknown): void;
+  /**
+   * The stream could not be opened (a transient failure): refresh the jobs some other way
+   * before the reconnection's backoff, so waits progress during a stream outage.
+   */
+  onUnavailable?(signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -66,9 +71,11 @@ export class StreamEngine {
       const session = new AbortController();
       const sessionSignal = AbortSignal.any([signal, session.signal]);
       let open: OpenResponse | undefined;
+      let isOpen = false;
       let catchUp: Promise<void> | undefined;
       try {
         open = await this.open(lastEventId, sessionSignal);
+        isOpen = true;
         if (lastEventId === undefined) for (const id of this.config.ids()) this.pending.add(id);
         // The catch-up outlives a stream that is stopped or dropped: it finishes its request
         // instead of being aborted, which would cost its connection (and a new one after).
@@ -105,6 +112,7 @@ export class StreamEngine {
         lastEventId,
       });
       try {
+        if (!isOpen) await this.config.onUnavailable?.(signal);
         await sleep(delayMs, { clock: this.ctx.clock, signal });
         await acquireRetryToken(this.ctx, signal);
       } catch {

@@ -1,3 +1,4 @@
+import { createApiError } from '../errors/create-api-error.js';
 import type { WaitTransport } from '../options.js';
 import type { Job } from '../types/job.js';
 
@@ -26,4 +27,15 @@ export interface WaitEngine {
 /** Whether `job` tells something `previous` did not (first sight, or a newer version or status). */
 export function isNews(previous: Job | undefined, job: Job): boolean {
   return previous === undefined || job.version > previous.version || job.status !== previous.status;
+}
+
+const NOT_FOUND = 404;
+
+/** The error a wait gets when a batch answer lists its id in `not_found`. */
+export function notFoundError(id: string): Error {
+  return createApiError({
+    status: NOT_FOUND,
+    code: 'job_not_found',
+    problem: { detail: `No job ${id}` },
+  });
 }
