@@ -312,4 +312,21 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
     expect(await page.evaluate('window.__csp')).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });
+
+  it('shows older jobs on request, a page at a time', async () => {
+    for (let i = 0; i < 55; i++) {
+      await srv.app.inject({ method: 'POST', url: '/v1/jobs', payload: { target_language: 'el' } });
+    }
+    await page.reload();
+    await expect.poll(() => page.locator('#conn').getAttribute('data-state')).toBe('live');
+    const rows = page.locator('#jobs-body tr[data-id]');
+    await expect.poll(() => rows.count()).toBe(50);
+    const more = page.getByRole('button', { name: 'Show older jobs' });
+    await more.click();
+    // 55 new, the earlier jobs and the server's default: all listed, and no further page.
+    const total = (await api<{ data: unknown[] }>('GET', '/v1/jobs?limit=100')).data.length;
+    await expect.poll(() => rows.count()).toBe(total);
+    expect(await more.isVisible()).toBe(false);
+    expect(consoleErrors).toEqual([]);
+  });
 });

@@ -86,9 +86,10 @@ export class Api {
     return body as T;
   }
 
-  listJobs(status?: JobStatus, limit = 50): Promise<JobPage> {
+  listJobs(status?: JobStatus, cursor?: string, limit = 50): Promise<JobPage> {
     const q = new URLSearchParams({ limit: String(limit) });
     if (status) q.set('status', status);
+    if (cursor) q.set('cursor', cursor);
     return this.request('GET', `v1/jobs?${q.toString()}`);
   }
 

@@ -23,7 +23,7 @@ const NEXT_STAGE_START: Record<string, number> = {
   lip_syncing: 0.85,
   rendering: 0.99,
 };
-const MAX_ROWS = 200;
+const MAX_ROWS = 500;
 
 export interface JobsTableOptions {
   onOpen: (id: string) => void;

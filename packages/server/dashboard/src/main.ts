@@ -56,6 +56,7 @@ const el = {
   keyForm: byId('key-form', HTMLFormElement),
   keyInput: byId('key-input', HTMLInputElement),
   keyReason: byId('key-reason', HTMLElement),
+  loadMore: byId('load-more', HTMLButtonElement),
 };
 
 const api = new Api({
@@ -150,9 +151,14 @@ const stream = new EventStream({
   onGap: () => void loadAll(),
 });
 
-async function loadJobs(status?: JobStatus): Promise<void> {
-  const page = await api.listJobs(status);
+/** Where "Show older jobs" continues, for the filter it was loaded with. */
+let older: { status: JobStatus | undefined; cursor: string } | undefined;
+
+async function loadJobs(status?: JobStatus, cursor?: string): Promise<void> {
+  const page = await api.listJobs(status, cursor);
   for (const job of page.data) store.upsert(job, 'loaded');
+  older = page.next_cursor ? { status, cursor: page.next_cursor } : undefined;
+  el.loadMore.hidden = older === undefined;
 }
 
 async function loadStats(): Promise<void> {
@@ -245,8 +251,18 @@ el.filter.replaceChildren(
 el.filter.addEventListener('change', () => {
   const status = el.filter.value ? (el.filter.value as JobStatus) : '';
   table.setFilter(status);
-  // Older jobs of that status may not be on the page yet.
-  if (status) loadJobs(status).catch(showError);
+  // Older jobs of that status may not be on the page yet; "Show older" follows this filter now.
+  loadJobs(status || undefined).catch(showError);
+});
+
+el.loadMore.addEventListener('click', () => {
+  if (!older) return;
+  el.loadMore.disabled = true;
+  loadJobs(older.status, older.cursor)
+    .catch(showError)
+    .finally(() => {
+      el.loadMore.disabled = false;
+    });
 });
 
 function askForKey(reason: string): void {
