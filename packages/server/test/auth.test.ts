@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, resolveConfig } from '../src/config.js';
 import { isLoopbackHost, KeyRing, parseApiKeys } from '../src/plugins/auth.js';
@@ -214,6 +215,25 @@ describe('authentication', () => {
     const { app } = await buildTestApp();
     const res = await app.inject({ method: 'GET', url: '/v1/jobs' });
     expect(res.statusCode).toBe(200);
+  });
+});
+
+describe('key secrecy', () => {
+  it('never writes a key to the log, even at trace level and on failures', async () => {
+    let output = '';
+    const logger = pino({ level: 'trace' }, { write: (line: string) => void (output += line) });
+    const srv = await startTestServer({ apiKeys: API_KEYS, logger });
+    await fetch(`${srv.url}/v1/jobs`, { headers: bearer(ALPHA) });
+    await fetch(`${srv.url}/v1/jobs`, { headers: bearer(`${ALPHA}-wrong`) });
+    await fetch(`${srv.url}/v1/jobs`, { headers: { authorization: `Basic ${BETA}` } });
+    await fetch(`${srv.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { ...bearer(BETA), 'content-type': 'application/json' },
+      body: '{"broken',
+    });
+    await srv.close();
+    expect(output).toContain('incoming request');
+    for (const key of [ALPHA, BETA]) expect(output).not.toContain(key);
   });
 });
 
