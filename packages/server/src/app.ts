@@ -9,7 +9,7 @@ import type { AppContext } from './context.js';
 import { MAX_WAIT_S } from './http/conditional.js';
 import { configuredKeys, KeyRing, registerAuth, effectiveRateLimits } from './plugins/auth.js';
 import { clientErrorHandler, frameworkErrors } from './plugins/client-errors.js';
-import { registerErrorHandler } from './plugins/error-handler.js';
+import { registerErrorHandler, sendProblem } from './plugins/error-handler.js';
 import { registerFaults } from './plugins/faults.js';
 import { registerHttpHeaders, requestIdFrom } from './plugins/http-headers.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
@@ -61,7 +61,9 @@ export function buildApp(
     },
     clientErrorHandler,
     frameworkErrors,
-    return503OnClosing: true,
+    // While draining, the hook below answers new requests with a problem+json 503 instead of
+    // Fastify's own (plain JSON) one.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   });
@@ -70,6 +72,16 @@ export function buildApp(
   registerErrorHandler(app);
   registerTenant(app);
   registerHttpHeaders(app, ctx.config.corsOrigins);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!ctx.waiters.isClosing) return;
+    void reply.header('retry-after', '1').header('connection', 'close');
+    return sendProblem(
+      request,
+      reply,
+      'shutting_down',
+      'The server is shutting down; retry shortly',
+    );
+  });
   // Order matters: metrics see every answer; auth sets the tenant the limiter counts against.
   registerHttpMetrics(app, ctx);
   const keys = new KeyRing(configuredKeys(ctx.config));

@@ -98,6 +98,17 @@ describe('health', () => {
     expect(res.json().code).toBe('shutting_down');
   });
 
+  it('answers new requests with a 503 shutting_down problem while draining', async () => {
+    const { app, context } = await buildTestApp();
+    context.waiters.closeAll();
+    const res = await app.inject({ method: 'POST', url: '/v1/jobs' });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.headers.connection).toBe('close');
+    expect(res.json()).toMatchObject({ code: 'shutting_down', status: 503 });
+  });
+
   it('fails /readyz with 503 store_unavailable when the store does not answer', async () => {
     const { app, context } = await buildTestApp();
     context.store.ping = () => Promise.reject(new Error('gone'));
