@@ -80,7 +80,8 @@ describe('long polling GET /v1/jobs/{id}', () => {
       expect(res.status).toBe(200);
       expect(res.body?.status).toBe('pending');
       expect(res.headers.get('preference-applied')).toBeNull();
-      expect(res.elapsedMs).toBeLessThan(1000);
+      expect(res.headers.get('vary')).toBeNull();
+      expect(res.elapsedMs).toBeLessThan(5000);
     },
   );
 
@@ -135,7 +136,7 @@ describe('long polling GET /v1/jobs/{id}', () => {
     });
     expect(res.status).toBe(304);
     expect(res.headers.get('preference-applied')).toBe('wait=20');
-    expect(res.elapsedMs).toBeLessThan(2000);
+    expect(res.elapsedMs).toBeLessThan(5000);
     const strong = await get(srv, `/v1/jobs/${job.id}`, {
       prefer: 'wait=20',
       'if-none-match': '"2"',
@@ -151,14 +152,14 @@ describe('long polling GET /v1/jobs/{id}', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'completed', version: 2 });
-    expect(res.elapsedMs).toBeLessThan(2000);
+    expect(res.elapsedMs).toBeLessThan(5000);
   });
 
   it('answers a terminal job at once even without If-None-Match', async () => {
     const job = await createJob(srv, { duration_ms: 0 });
     const res = await get(srv, `/v1/jobs/${job.id}`, { prefer: 'wait=20' });
     expect(res.status).toBe(200);
-    expect(res.elapsedMs).toBeLessThan(2000);
+    expect(res.elapsedMs).toBeLessThan(5000);
   });
 
   it('caps the wait at 50 seconds', async () => {
@@ -195,7 +196,7 @@ describe('long polling GET /v1/jobs/{id}', () => {
     expect(second.body).toMatchObject({ id: b.id, status: 'pending' });
     expect(second.headers.get('preference-applied')).toBeNull();
     expect(second.headers.get('retry-after')).toBe('60');
-    expect(second.elapsedMs).toBeLessThan(2000);
+    expect(second.elapsedMs).toBeLessThan(5000);
     await srv.close();
     expect((await first).headers.get('preference-applied')).toBe('wait=20');
   });
@@ -278,7 +279,7 @@ describe('batch long polling GET /v1/jobs?ids=', () => {
       'if-none-match': 'W/"b-stale"',
     });
     expect(res.status).toBe(200);
-    expect(res.elapsedMs).toBeLessThan(2000);
+    expect(res.elapsedMs).toBeLessThan(5000);
   });
 
   it('holds without If-None-Match from the state at arrival', async () => {
