@@ -35,6 +35,7 @@ export class JobList implements AsyncIterable<Job> {
     } while (cursor !== undefined);
   }
 
+  /** Iterates jobs, fetching the next page when the current one is used up. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Job, void, undefined> {
     for await (const page of this.pages()) yield* page.data;
   }
