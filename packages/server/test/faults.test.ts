@@ -233,14 +233,17 @@ describe('injected faults over HTTP', () => {
   });
 
   it('adds latency to affected requests only', async () => {
-    const srv = await startTestServer({ faults: 'latency=150ms' });
-    let start = performance.now();
-    expect((await fetch(`${srv.url}/status`)).status).toBe(200);
-    expect(performance.now() - start).toBeGreaterThanOrEqual(140);
-    start = performance.now();
-    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
-    // healthz is never delayed (generous bound: this asserts the fault, not speed).
-    expect(performance.now() - start).toBeLessThan(140);
+    const srv = await startTestServer({ faults: 'latency=800ms' });
+    const timed = async (path: string) => {
+      const start = performance.now();
+      expect((await fetch(`${srv.url}${path}`)).status).toBe(200);
+      return performance.now() - start;
+    };
+    await timed('/healthz'); // warm the connection
+    expect(await timed('/status')).toBeGreaterThanOrEqual(790);
+    // healthz is never delayed (a bound far above a loaded machine's answer: this asserts the
+    // fault, not speed).
+    expect(await timed('/healthz')).toBeLessThan(790);
   });
 
   it('cuts event streams too', async () => {
