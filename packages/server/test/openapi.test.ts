@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { compileErrors, validate } from '@readme/openapi-parser';
+import { chromium } from 'playwright-core';
 import pino from 'pino';
 import type { RouteOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +8,9 @@ import { buildApp } from '../src/app.js';
 import { resolveConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
 import { listRoutes } from './helpers/routes.js';
-import { buildTestApp } from './helpers/server.js';
+import { buildTestApp, startTestServer } from './helpers/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
 
 interface OpenApiDocument {
   openapi: string;
@@ -175,4 +179,36 @@ describe('the docs page', () => {
     const spec = await app.inject({ method: 'GET', url: '/docs/json' });
     expect(spec.json<OpenApiDocument>().openapi).toBe('3.1.0');
   });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('the docs page in headless Chromium', () => {
+  it('renders every operation under the server CSP, loading nothing from elsewhere', async () => {
+    const srv = await startTestServer();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      const foreign: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => {
+        // Swagger UI sets one inline style attribute, which `style-src 'self'` blocks harmlessly.
+        if (m.type() === 'error' && !/inline style/.test(m.text())) errors.push(m.text());
+      });
+      page.on('request', (r) => {
+        if (!r.url().startsWith(srv.url) && !r.url().startsWith('data:')) foreign.push(r.url());
+      });
+      await page.goto(`${srv.url}/docs`);
+      await page.waitForSelector('.opblock', { timeout: 15_000 });
+      const doc = (await (await fetch(`${srv.url}/openapi.json`)).json()) as OpenApiDocument;
+      const operations = Object.values(doc.paths).reduce(
+        (n, item) => n + Object.keys(item).length,
+        0,
+      );
+      expect(await page.locator('.opblock').count()).toBe(operations);
+      expect(errors).toEqual([]);
+      expect(foreign).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 30_000);
 });
