@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, resolveConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
-import { freePort, runServerToExit, tempDir } from './helpers/process.js';
+import { freePort, runServerToExit, spawnServer, tempDir } from './helpers/process.js';
 
 /** Reads the configuration from `env` only (an empty scratch directory: no `.env`). */
 const load = (env: Record<string, string>) => loadConfig(env, tempDir());
@@ -191,5 +191,24 @@ describe('the server process with bad configuration', () => {
     } finally {
       await new Promise((r) => blocker.close(r));
     }
+  });
+
+  it.concurrent('exits 1 with one line when the SQLite file cannot be opened', async () => {
+    // A regular file where the database's directory should be.
+    const notADir = join(tempDir(), 'file');
+    writeFileSync(notADir, 'x');
+    const result = await runServerToExit({ VT_STORE: `sqlite:${notADir}/db.sqlite` });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^vtrans: could not start the server: .+\n$/);
+    expect(result.stderr.split('\n')).toHaveLength(2);
+  });
+});
+
+describe('the server process on Ctrl-C', () => {
+  it('exits 0 after a graceful shutdown on one SIGINT', async () => {
+    const proc = await spawnServer();
+    const exit = await proc.kill('SIGINT', 10_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(proc.stderr()).toBe('');
   });
 });
