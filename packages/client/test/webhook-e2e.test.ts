@@ -51,6 +51,7 @@ describe('webhooks from the real server', () => {
         delivery?.headers ?? {},
         other,
       ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WebhookVerificationError);
       expect((error as WebhookVerificationError).reason).toBe('invalid_signature');
     } finally {
       await srv.close();
