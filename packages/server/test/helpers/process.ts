@@ -92,7 +92,8 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    // 'close', not 'exit': only then has all of stdout and stderr been read.
+    child.once('close', (code, signal) => resolve({ code, signal }));
   });
   const proc: ServerProcess = {
     child,
