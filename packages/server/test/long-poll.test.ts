@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
+import { MemoryStore } from '../src/store/memory-store.js';
 import { createManualClock, sleep, startTestServer } from './helpers/server.js';
 
 interface JobBody {
@@ -199,6 +200,29 @@ describe('long polling GET /v1/jobs/{id}', () => {
     expect(second.elapsedMs).toBeLessThan(5000);
     await srv.close();
     expect((await first).headers.get('preference-applied')).toBe('wait=20');
+  });
+
+  it('misses no change that happens between its first read and its hold', async () => {
+    let afterRead: ((id: string) => Promise<void>) | undefined;
+    class HookedStore extends MemoryStore {
+      override async getJob(id: string) {
+        const record = await super.getJob(id);
+        await afterRead?.(id);
+        return record;
+      }
+    }
+    const own = await startTestServer({ store: new HookedStore() });
+    const job = await createJob(own);
+    // The job is canceled (and the notice published) right after the long poll's first read.
+    afterRead = async (id) => {
+      if (id !== job.id) return;
+      afterRead = undefined;
+      await fetch(`${own.url}/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    };
+    const res = await get(own, `/v1/jobs/${job.id}`, { prefer: 'wait=3' });
+    expect(afterRead).toBeUndefined();
+    expect(res.body).toMatchObject({ status: 'canceled', version: 2 });
+    expect(res.elapsedMs).toBeLessThan(2500);
   });
 
   it('stops holding when the client goes away', async () => {
