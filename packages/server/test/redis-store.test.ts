@@ -9,6 +9,7 @@ import { eventForStep } from '../src/sim/job-events.js';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import { StoreUnavailableError, type StoreNotice } from '../src/store/types.js';
+import { freePort } from './helpers/process.js';
 import { hasRedis, NO_REDIS_MESSAGE, startRedis, type RedisServer } from './helpers/redis.js';
 
 if (!hasRedis) console.warn(NO_REDIS_MESSAGE);
@@ -286,6 +287,15 @@ describe.skipIf(!hasRedis)('RedisStore', () => {
       previousExpiresAt: T0 + 1000,
     });
     expect(await store.getWebhookSecrets('sec')).toEqual(rotated);
+  });
+
+  it('refuses to start with one clear line when Redis does not answer', async () => {
+    const port = await freePort();
+    await expect(
+      RedisStore.connect(`redis://user:secret@127.0.0.1:${port}`, { connectTimeoutMs: 300 }),
+    ).rejects.toThrow(
+      new RegExp(`^Redis at redis://\\*\\*\\*@127\\.0\\.0\\.1:${port} does not answer`),
+    );
   });
 
   it('fails fast with StoreUnavailableError while Redis is away, and recovers after', async () => {
