@@ -115,6 +115,8 @@ export const DEFAULTS = {
   maxHoldS: 50,
   /** Concurrent waits beyond this share one `/v1/events` stream instead of a batch long poll. */
   maxBatchSize: 100,
+  /** Waits joining a shared batch within this window share one re-arm of the held request. */
+  joinCoalesceMs: 25,
   /** The last check before a deadline starts this long before it. */
   finalCheckLeadMs: 30,
   /** ...and may overrun the deadline by this much before it is abandoned. */

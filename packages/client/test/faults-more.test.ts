@@ -181,6 +181,47 @@ describe('more faults', () => {
     });
   }
 
+  it('coalesces waits joining one after another into one batch re-arm', async () => {
+    const finishAt = Date.now() + 300;
+    const srv = await serve((req, res) => {
+      const isHeld = req.headers.prefer !== undefined;
+      const ids = req.url?.startsWith('/v1/jobs?') ? idsOf(req) : [req.url?.split('/')[3] ?? ''];
+      const answer = () => {
+        const done = Date.now() >= finishAt;
+        const data = ids.map((id) => (done ? completedJson({ id }) : jobJson({ id })));
+        const headers = { etag: `W/"${done ? 2 : 1}"`, 'preference-applied': 'wait=50' };
+        if (req.url?.startsWith('/v1/jobs?'))
+          sendJson(res, 200, { data, next_cursor: null, not_found: [] }, headers);
+        else sendJson(res, 200, data[0], headers);
+      };
+      if (!isHeld) return answer();
+      const timer = setTimeout(answer, Math.max(0, finishAt - Date.now()));
+      res.on('close', () => clearTimeout(timer));
+    });
+    let sent = 0;
+    const client = new VtransClient({
+      baseUrl: srv.url,
+      fetch: (input, init) => {
+        sent += 1;
+        return fetch(input, init);
+      },
+    });
+    const waits: Promise<Job>[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      waits.push(client.waitForJob(`job_${i}`));
+      await tick(4);
+    }
+    const done = await Promise.all(waits);
+    expect(done.every((job) => job.status === 'completed')).toBe(true);
+    const snapshots = srv.requests.filter(
+      (r) => r.url.startsWith('/v1/jobs?') && r.headers.prefer === undefined,
+    );
+    // Joins 4 ms apart fall within one 25 ms window: one re-arm (a single long poll, then one
+    // snapshot and one held batch), not one per join.
+    expect(snapshots).toHaveLength(1);
+    expect(sent).toBeLessThanOrEqual(3);
+  });
+
   it('aborts an SSE wait mid-stream and closes the stream', async () => {
     const srv = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });

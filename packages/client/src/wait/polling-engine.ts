@@ -1,4 +1,5 @@
 import { backoffDelayMs } from '../internal/backoff.js';
+import type { TimerHandle } from '../internal/clock.js';
 import type { ClientContext } from '../internal/http.js';
 import { acquireRetryToken, isTransientError, retryDelayMs } from '../internal/retry.js';
 import { sleep, yieldSocket } from '../internal/sleep.js';
@@ -39,6 +40,7 @@ export class PollingEngine implements WaitEngine {
   private readonly retryAfterMs = new Map<string, number>();
   private stop: AbortController | undefined;
   private rearm: AbortController | undefined;
+  private rearmTimer: TimerHandle;
   /**
    * The id set of the last batch answer and its ETag. Ids whose waits ended stay in it (their
    * jobs are terminal and never wake the hold), so a leaving wait costs no new snapshot.
@@ -72,8 +74,13 @@ export class PollingEngine implements WaitEngine {
     if (this.stream !== undefined) this.stream.track(subscriber.jobId);
     if (this.stop === undefined || this.stop.signal.aborted) {
       this.start();
-    } else if (isNewId) {
-      this.rearm?.abort();
+    } else if (isNewId && this.rearmTimer === undefined) {
+      // Coalesces waits joining one after another (a loop of createJob + waitForJob) into one
+      // re-arm; the held request keeps serving the others meanwhile.
+      this.rearmTimer = this.ctx.clock.setTimeout(() => {
+        this.rearmTimer = undefined;
+        this.rearm?.abort();
+      }, DEFAULTS.joinCoalesceMs);
     }
   }
 
@@ -88,7 +95,15 @@ export class PollingEngine implements WaitEngine {
     }
     // Once on the event stream, waits stay there until none is left: switching back to a batch
     // long poll would cost a snapshot request, and a connection while the stream's closes.
-    if (this.size === 0) this.stop?.abort();
+    if (this.size === 0) {
+      this.clearRearmTimer();
+      this.stop?.abort();
+    }
+  }
+
+  private clearRearmTimer(): void {
+    if (this.rearmTimer !== undefined) this.ctx.clock.clearTimeout(this.rearmTimer);
+    this.rearmTimer = undefined;
   }
 
   private start(): void {
@@ -150,6 +165,8 @@ export class PollingEngine implements WaitEngine {
   }
 
   private async step(stop: AbortSignal): Promise<void> {
+    // This request covers every current id: a pending join re-arm has nothing left to do.
+    this.clearRearmTimer();
     const current = [...this.subscribers.keys()];
     const { batch } = this;
     const isReusable = batch !== undefined && current.every((id) => batch.idSet.has(id));
