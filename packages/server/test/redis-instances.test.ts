@@ -12,7 +12,7 @@ import {
   startRedis,
   type RedisServer,
 } from './helpers/redis.js';
-import { startTestServer } from './helpers/server.js';
+import { sleep, startTestServer } from './helpers/server.js';
 
 if (!hasRedis) console.warn(NO_REDIS_MESSAGE);
 
@@ -118,5 +118,20 @@ describe.skipIf(!hasRedis)('two instances on one Redis', () => {
       })
       .toBe(200);
     expect(await (await held).json()).toMatchObject({ id: waitedOn.id, status: 'canceled' });
+  });
+
+  it('keeps a long poll held through a Redis outage and answers the completion once Redis is back', async () => {
+    // Stage changes fall inside the outage: the held request re-reads, fails, and keeps holding.
+    const job = await create(a, { simulate: { duration_ms: 4000 } });
+    const held = fetch(`${b.url}/v1/jobs/${job.id}?wait=30`, {
+      headers: { 'if-none-match': 'W/"1"' },
+    });
+    await expect.poll(() => b.context.waiters.heldRequests).toBe(1);
+    await redis.kill();
+    await sleep(1500);
+    await redis.restart();
+    const res = await held;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: job.id, status: 'completed' });
   });
 });

@@ -2,7 +2,11 @@
  * Holds a request until one of its jobs changes or the hold ends. The listeners are registered
  * *before* the first read, so a change between the read and the wait is never missed.
  */
+import { StoreUnavailableError } from '../store/types.js';
 import type { Hub } from './hub.js';
+
+/** While the store is away (a Redis outage), a held request re-reads this often instead of failing. */
+const STORE_RETRY_MS = 500;
 
 export interface HoldOptions<T> {
   hub: Hub;
@@ -30,6 +34,7 @@ export async function holdForChange<T>(options: HoldOptions<T>): Promise<T | und
   };
   const unsubscribers = jobIds.map((id) => hub.onJob(id, onNotice));
   let timer: NodeJS.Timeout | undefined;
+  let retry: NodeJS.Timeout | undefined;
   let ended = signals.some((s) => s.aborted);
   const onEnd = () => {
     ended = true;
@@ -47,11 +52,22 @@ export async function holdForChange<T>(options: HoldOptions<T>): Promise<T | und
         if (!dirty) continue;
       }
       dirty = false;
-      const answer = await check(notBefore);
+      let answer: T | undefined;
+      try {
+        answer = await check(notBefore);
+      } catch (err) {
+        // A held request outlives a store outage: it keeps holding and reads again, and answers
+        // the change once the store is back (or its last known state when the hold ends).
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        clearTimeout(retry);
+        retry = setTimeout(() => onNotice({ at: notBefore }), STORE_RETRY_MS);
+        continue;
+      }
       if (answer !== undefined) return answer;
     }
     return undefined;
   } finally {
+    clearTimeout(retry);
     if (timer) clearTimeout(timer);
     for (const off of unsubscribers) off();
     for (const signal of signals) signal.removeEventListener('abort', onEnd);
