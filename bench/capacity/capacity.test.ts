@@ -14,7 +14,6 @@ describe('capacity benchmark (quick mode)', () => {
     expect(w.errors, w.errorSamples.join('; ')).toBe(0);
     // Every waiter got its job's terminal state: woken while held, or (slow machine) after.
     expect(w.woken + w.lateArrivals).toBe(QUICK.waiters);
-    expect(w.woken).toBeGreaterThan(0);
     expect(w.wake.count).toBe(w.woken);
     expect(w.wake.p50Ms).toBeLessThanOrEqual(w.wake.p99Ms);
     expect(w.rssPeakMb).toBeGreaterThan(0);

@@ -11,7 +11,7 @@ function table(r: CapacityReport): string {
   const w = r.waiters;
   if (w) {
     lines.push(
-      `| held long polls (${w.store}) | ${w.requested} (${w.woken} woken, ${w.lateArrivals} arrived after finish, ${w.errors} errors) | 10,000 |`,
+      `| held long polls (${w.store}) | ${w.requested} opened, ${w.heldAtFirstFinish} held at once; ${w.woken} woken, ${w.lateArrivals} arrived after finish, ${w.errors} errors | 10,000 |`,
       `| server RSS: idle / all held / peak | ${fmt(w.rssBaselineMb)} / ${fmt(w.rssHeldMb)} / ${fmt(w.rssPeakMb)} MB | ≤ 300 MB |`,
       `| wake after completed_at: p50 / p99 / max | ${w.wake.p50Ms} / ${w.wake.p99Ms} / ${w.wake.maxMs} ms | p99 ≤ 100 ms |`,
       `| server CPU per held request (open + hold + wake + answer) | ${fmt(w.cpuPerWaiterUs)} µs | — |`,
@@ -36,21 +36,23 @@ function table(r: CapacityReport): string {
 }
 
 const args = process.argv.slice(2);
+/** The value after a flag, e.g. `--store memory`. */
+const valueOf = (flag: string): string | undefined => {
+  const at = args.indexOf(flag);
+  return at === -1 ? undefined : args[at + 1];
+};
 const options = { ...(args.includes('--quick') ? QUICK : FULL) };
-const storeAt = args.indexOf('--store');
-if (storeAt !== -1 && args[storeAt + 1]) options.store = args[storeAt + 1];
-const onlyAt = args.indexOf('--only');
-if (onlyAt !== -1 && args[onlyAt + 1])
-  options.only = args[onlyAt + 1]!.split(',') as NonNullable<typeof options.only>;
-const profileAt = args.indexOf('--profile');
-if (profileAt !== -1 && args[profileAt + 1])
-  options.serverNodeArgs = ['--cpu-prof', `--cpu-prof-dir=${args[profileAt + 1]}`];
+const store = valueOf('--store');
+if (store) options.store = store;
+const only = valueOf('--only');
+if (only) options.only = only.split(',') as NonNullable<typeof options.only>;
+const profileDir = valueOf('--profile');
+if (profileDir) options.serverNodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+const jsonFile = valueOf('--json');
 try {
   const report = await runCapacity(options, (line) => process.stderr.write(`capacity: ${line}\n`));
   process.stdout.write(`${table(report)}\n`);
-  const jsonAt = args.indexOf('--json');
-  if (jsonAt !== -1 && args[jsonAt + 1])
-    writeFileSync(args[jsonAt + 1], `${JSON.stringify(report, null, 2)}\n`);
+  if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
 } catch (err) {
   process.stderr.write(`capacity: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;

@@ -44,7 +44,7 @@ export interface CapacityOptions {
 export const FULL: CapacityOptions = {
   waiters: 10_000,
   jobs: 1_000,
-  connectBudgetMs: 20_000,
+  connectBudgetMs: 45_000,
   finishSpreadMs: 3_000,
   throughputS: 10,
   warmupS: 2,
@@ -55,7 +55,7 @@ export const FULL: CapacityOptions = {
 export const QUICK: CapacityOptions = {
   waiters: 1_000,
   jobs: 50,
-  connectBudgetMs: 4_000,
+  connectBudgetMs: 6_000,
   finishSpreadMs: 500,
   throughputS: 2,
   warmupS: 0,
@@ -71,29 +71,36 @@ export interface LatencySummary {
 }
 
 export interface CapacityReport {
-  waiters?: {
-    requested: number;
-    /** Answered with the terminal job after being held. */
-    woken: number;
-    /** Sent only after their job had finished (not a held wake; not counted in latency). */
-    lateArrivals: number;
-    errors: number;
-    errorSamples: string[];
-    wake: LatencySummary;
-    rssBaselineMb: number;
-    rssHeldMb: number;
-    rssPeakMb: number;
-    store: string;
-    /** Server CPU time per held request, µs: opening, holding, waking and answering it. */
-    cpuPerWaiterUs: number;
-  };
-  throughput?: {
-    job: Throughput;
-    status: Throughput;
-    bare: Throughput;
-    jobRatio: number;
-    statusRatio: number;
-  };
+  waiters?:
+    | {
+        requested: number;
+        /** Most requests the server held at once before the first job finished (its gauge). */
+        heldAtFirstFinish: number;
+        /** Answered with the terminal job after being held. */
+        woken: number;
+        /** Sent only after their job had finished (not a held wake; not counted in latency). */
+        lateArrivals: number;
+        errors: number;
+        errorSamples: string[];
+        wake: LatencySummary;
+        rssBaselineMb: number;
+        /** With every waiter held (the gauge reached the count), else the last sample before the first finish. */
+        rssHeldMb: number;
+        rssPeakMb: number;
+        store: string;
+        /** Server CPU time per held request, µs: opening, holding, waking and answering it. */
+        cpuPerWaiterUs: number;
+      }
+    | undefined;
+  throughput?:
+    | {
+        job: Throughput;
+        status: Throughput;
+        bare: Throughput;
+        jobRatio: number;
+        statusRatio: number;
+      }
+    | undefined;
   crossInstance: (LatencySummary & { errors: number }) | { skipped: string };
 }
 
@@ -103,6 +110,20 @@ const OPEN_CONCURRENCY = 500;
 const RSS_SAMPLE_MS = 100;
 const CREATE_CONCURRENCY = 20;
 const HOLD_S = 50;
+const HELD_SAMPLE_MS = 250;
+/** Time allowed per job created (SQLite syncs every commit). */
+const CREATE_BUDGET_PER_JOB_MS = 25;
+const HELD_GAUGE = /^vtrans_held_requests (\d+)/m;
+
+/** The server's held-requests gauge (`/metrics`); 0 when unreadable. */
+async function heldRequests(url: string): Promise<number> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return Number(HELD_GAUGE.exec(text)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
 
 export function summarize(values: readonly number[]): LatencySummary {
   const sorted = [...values].sort((a, b) => a - b);
@@ -112,11 +133,18 @@ export function summarize(values: readonly number[]): LatencySummary {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function createJobs(url: string, durations: readonly number[]): Promise<string[]> {
-  const ids: string[] = new Array<string>(durations.length);
-  for (let i = 0; i < durations.length; i += CREATE_CONCURRENCY) {
+/** Creates `count` jobs; `durationMs(i)` is asked right before job `i` is sent. */
+async function createJobs(
+  url: string,
+  count: number,
+  durationMs: (i: number) => number,
+): Promise<string[]> {
+  const ids: string[] = new Array<string>(count);
+  for (let i = 0; i < count; i += CREATE_CONCURRENCY) {
+    const batch = Array.from({ length: Math.min(CREATE_CONCURRENCY, count - i) }, (_, j) => i + j);
     await Promise.all(
-      durations.slice(i, i + CREATE_CONCURRENCY).map(async (duration_ms, j) => {
+      batch.map(async (k, j) => {
+        const duration_ms = Math.max(0, Math.round(durationMs(k)));
         const res = await fetch(`${url}/v1/jobs`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -134,15 +162,21 @@ function runClient(plan: ClientPlan, onOpened: () => void): Promise<WaiterResult
   const script = fileURLToPath(new URL('./waiters-client.ts', import.meta.url));
   const child = fork(script, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
   return new Promise((resolve, reject) => {
+    let done = false;
     child.on('message', (msg: ClientMessage) => {
-      if (msg.kind === 'opened') onOpened();
-      else resolve(msg.results);
+      // The plan goes out once the child listens: a message sent earlier could be lost.
+      if (msg.kind === 'ready') child.send(plan);
+      else if (msg.kind === 'opened') onOpened();
+      else {
+        done = true;
+        resolve(msg.results);
+      }
     });
     child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`the waiters client exited with ${code}`));
+    child.once('exit', (code, signal) => {
+      if (!done)
+        reject(new Error(`the waiters client exited (${code ?? signal}) before reporting`));
     });
-    child.send(plan);
   });
 }
 
@@ -150,14 +184,30 @@ async function measureWaiters(
   o: CapacityOptions,
   server: Proc,
 ): Promise<NonNullable<CapacityReport['waiters']>> {
-  const createdAt = Date.now();
-  // Each job finishes after the connect budget (counted from now), spread over the window.
-  const durations = Array.from(
-    { length: o.jobs },
-    (_, i) => o.connectBudgetMs + Math.floor((i * o.finishSpreadMs) / o.jobs),
+  // Jobs finish at fixed instants, however long creating them takes: the first after the
+  // creation and connect budgets, the others spread over the window after it.
+  const firstFinish = Date.now() + o.jobs * CREATE_BUDGET_PER_JOB_MS + o.connectBudgetMs;
+  const ids = await createJobs(
+    server.url,
+    o.jobs,
+    (i) => firstFinish + Math.floor((i * o.finishSpreadMs) / o.jobs) - Date.now(),
   );
-  const ids = await createJobs(server.url, durations);
-  const firstFinish = createdAt + o.connectBudgetMs;
+  if (Date.now() > firstFinish - o.connectBudgetMs / 2) {
+    throw new Error(
+      `creating ${o.jobs} jobs took too long to leave time for connecting: this machine is too busy`,
+    );
+  }
+  let heldAtFinish = 0;
+  let rssAllHeld: number | undefined;
+  const heldSampler = setInterval(() => {
+    if (Date.now() >= firstFinish) return;
+    void heldRequests(server.url).then((n) => {
+      if (Date.now() >= firstFinish) return;
+      heldAtFinish = Math.max(heldAtFinish, n);
+      // The memory of every waiter held at once, taken the moment the gauge says so.
+      if (n >= o.waiters && rssAllHeld === undefined) rssAllHeld = rssBytes(server.pid);
+    });
+  }, HELD_SAMPLE_MS);
   const rssBaseline = rssBytes(server.pid);
   const cpuBefore = cpuMs(server.pid);
   let rssPeak = rssBaseline;
@@ -181,19 +231,21 @@ async function measureWaiters(
     );
   } finally {
     clearInterval(sampler);
+    clearInterval(heldSampler);
   }
   const cpuPerWaiterUs = ((cpuMs(server.pid) - cpuBefore) * 1000) / o.waiters;
   const woken = results.filter((r) => r.lateMs !== null && r.sentBeforeFinish);
   const failed = results.filter((r) => r.error !== null);
   return {
     requested: o.waiters,
+    heldAtFirstFinish: heldAtFinish,
     woken: woken.length,
     lateArrivals: results.filter((r) => r.lateMs !== null && !r.sentBeforeFinish).length,
     errors: failed.length,
     errorSamples: [...new Set(failed.map((r) => r.error ?? ''))].slice(0, 5),
     wake: summarize(woken.map((r) => r.lateMs ?? 0)),
     rssBaselineMb: rssBaseline / MB,
-    rssHeldMb: rssHeld / MB,
+    rssHeldMb: (rssAllHeld ?? rssHeld) / MB,
     rssPeakMb: rssPeak / MB,
     store: o.store ?? 'sqlite (default)',
     cpuPerWaiterUs,
@@ -206,7 +258,7 @@ async function measureAllThroughput(
 ): Promise<NonNullable<CapacityReport['throughput']>> {
   const bare = await startBare();
   try {
-    const [id] = await createJobs(server.url, [3_600_000]);
+    const [id] = await createJobs(server.url, 1, () => 3_600_000);
     const run = (url: string) => measureThroughput(url, o.throughputS, o.throughputConnections);
     // Warm each up briefly (JIT), then measure one after another so they never compete.
     if (o.warmupS > 0) {
@@ -240,7 +292,7 @@ async function measureCrossInstance(o: CapacityOptions): Promise<CapacityReport[
     procs.push(a);
     const b = await startVtrans(env);
     procs.push(b);
-    const ids = await createJobs(b.url, new Array<number>(o.crossInstanceWaiters).fill(3_600_000));
+    const ids = await createJobs(b.url, o.crossInstanceWaiters, () => 3_600_000);
     let errors = 0;
     const held = ids.map(async (id) => {
       const res = await fetch(`${a.url}/v1/jobs/${id}?wait=${HOLD_S}`);

@@ -13,7 +13,7 @@ export interface ClientPlan {
   waitS: number;
   /** Source addresses to spread sockets over, e.g. 127.0.0.2 … 127.0.0.20. */
   localAddresses: string[];
-  /** Cap on requests being opened at once (not on held ones). */
+  /** Cap on sockets connecting at once (not on held ones). */
   openConcurrency: number;
 }
 
@@ -27,10 +27,18 @@ export interface WaiterResult {
 }
 
 export type ClientMessage =
-  { kind: 'opened'; count: number; errors: number } | { kind: 'done'; results: WaiterResult[] };
+  | { kind: 'ready' }
+  | { kind: 'opened'; count: number; errors: number }
+  | { kind: 'done'; results: WaiterResult[] };
 
-function longPoll(plan: ClientPlan, jobId: string, localAddress: string) {
+function longPoll(plan: ClientPlan, jobId: string, localAddress: string, onConnected: () => void) {
   const sentAt = Date.now();
+  let connected = false;
+  const connectedOnce = () => {
+    if (connected) return;
+    connected = true;
+    onConnected();
+  };
   return new Promise<WaiterResult & { sentAt: number }>((resolve) => {
     const req = http.request(
       `${plan.url}/v1/jobs/${jobId}?wait=${plan.waitS}`,
@@ -57,7 +65,8 @@ function longPoll(plan: ClientPlan, jobId: string, localAddress: string) {
             lateMs,
             sentAt,
             sentBeforeFinish: sentAt < finishedAt,
-            error: res.statusCode === 200 ? null : `HTTP ${res.statusCode}`,
+            error:
+              res.statusCode === 200 || res.statusCode === 304 ? null : `HTTP ${res.statusCode}`,
             status: res.statusCode ?? 0,
           });
         });
@@ -66,34 +75,55 @@ function longPoll(plan: ClientPlan, jobId: string, localAddress: string) {
         );
       },
     );
-    req.on('error', (err) =>
-      resolve({ lateMs: null, sentAt, sentBeforeFinish: true, error: err.message, status: 0 }),
-    );
+    req.on('socket', (socket) => socket.once('connect', connectedOnce));
+    req.on('error', (err) => {
+      connectedOnce();
+      resolve({ lateMs: null, sentAt, sentBeforeFinish: true, error: err.message, status: 0 });
+    });
     req.end();
   });
 }
 
+/**
+ * Long-polls until the job's terminal state, as a real client does: a hold that ends with 304
+ * (nothing changed within `waitS`) is re-armed on a new socket. Only the first connects counts
+ * against the connecting limit.
+ */
+async function waitUntilDone(
+  plan: ClientPlan,
+  jobId: string,
+  localAddress: string,
+  onConnected: () => void,
+): Promise<WaiterResult> {
+  let result = await longPoll(plan, jobId, localAddress, onConnected);
+  while (result.status === 304) result = await longPoll(plan, jobId, localAddress, () => undefined);
+  return result;
+}
+
 async function run(plan: ClientPlan): Promise<void> {
   const pending: Promise<WaiterResult>[] = [];
-  let opened = 0;
   let errors = 0;
-  // Open in waves so the server's accept queue is not flooded; each socket stays held.
-  for (let i = 0; i < plan.jobIds.length; i += plan.openConcurrency) {
-    const wave = plan.jobIds.slice(i, i + plan.openConcurrency).map((jobId, j) => {
-      const address = plan.localAddresses[(i + j) % plan.localAddresses.length] ?? '127.0.0.1';
-      const p = longPoll(plan, jobId, address);
-      void p.then((r) => {
-        if (r.error) errors++;
-      });
-      return p;
+  // At most `openConcurrency` sockets connecting at once, so the server's accept queue never
+  // overflows (that would reset connections); every connected socket stays held.
+  let connecting = 0;
+  const waiting: (() => void)[] = [];
+  const released = () => {
+    connecting--;
+    waiting.shift()?.();
+  };
+  for (const [i, jobId] of plan.jobIds.entries()) {
+    if (connecting >= plan.openConcurrency) await new Promise<void>((r) => waiting.push(r));
+    connecting++;
+    const address = plan.localAddresses[i % plan.localAddresses.length] ?? '127.0.0.1';
+    const p = waitUntilDone(plan, jobId, address, released);
+    void p.then((r) => {
+      if (r.error) errors++;
     });
-    pending.push(...wave);
-    opened += wave.length;
-    await new Promise((r) => setImmediate(r));
+    pending.push(p);
   }
-  process.send?.({ kind: 'opened', count: opened, errors } satisfies ClientMessage);
+  process.send?.({ kind: 'opened', count: pending.length, errors } satisfies ClientMessage);
   const results = await Promise.all(pending);
-  process.send?.({
+  const done: ClientMessage = {
     kind: 'done',
     results: results.map(({ lateMs, sentBeforeFinish, error, status }) => ({
       lateMs,
@@ -101,9 +131,18 @@ async function run(plan: ClientPlan): Promise<void> {
       error,
       status,
     })),
-  } satisfies ClientMessage);
+  };
+  // Disconnect only once the (large) report has been handed over, or it may be dropped.
+  await new Promise<void>((resolve) => process.send?.(done, undefined, undefined, () => resolve()));
 }
 
 process.once('message', (plan: ClientPlan) => {
-  void run(plan).then(() => process.disconnect?.());
+  run(plan).then(
+    () => process.disconnect?.(),
+    (err: unknown) => {
+      process.stderr.write(`waiters client: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
 });
+process.send?.({ kind: 'ready' } satisfies ClientMessage);
