@@ -65,3 +65,35 @@ export function nextPollDelayMs(input: PollScheduleInput): number {
   }
   return Math.round(delayMs);
 }
+
+/** What {@link earliestPollDelayMs} reads about each wait. */
+export interface PollStateLookup {
+  nowMs: number;
+  random: Random;
+  jobOf(id: string): Job | undefined;
+  retryAfterMsOf(id: string): number | undefined;
+}
+
+/** The delay before the next shared poll: the soonest any of the waits needs one. */
+export function earliestPollDelayMs(
+  waits: readonly {
+    jobId: string;
+    startedAtMs: number;
+    poll: { minIntervalMs: number; maxIntervalMs: number };
+  }[],
+  state: PollStateLookup,
+): number {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const wait of waits) {
+    const delayMs = nextPollDelayMs({
+      nowMs: state.nowMs,
+      waitStartedAtMs: wait.startedAtMs,
+      job: state.jobOf(wait.jobId),
+      retryAfterMs: state.retryAfterMsOf(wait.jobId),
+      poll: wait.poll,
+      random: state.random,
+    });
+    earliest = Math.min(earliest, delayMs);
+  }
+  return earliest;
+}

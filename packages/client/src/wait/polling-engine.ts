@@ -11,7 +11,7 @@ import {
   jobIfNoneMatch,
   type StatusAnswer,
 } from './long-poll.js';
-import { nextPollDelayMs } from './poll-schedule.js';
+import { earliestPollDelayMs } from './poll-schedule.js';
 import { createEventsStream, pollInBatches, type ManyWaitsHost } from './many-waits.js';
 import type { StreamEngine } from './stream-engine.js';
 import { isNews, notFoundError, type WaitEngine, type WaitSubscriber } from './subscriber.js';
@@ -173,7 +173,7 @@ export class PollingEngine implements WaitEngine {
     const ids = isReusable ? batch.ids : current;
     const subs = [...this.subscribers.values()].flatMap((set) => [...set]);
     const now = this.ctx.clock.now();
-    const earliestDeadline = Math.min(...subs.map((s) => s.deadlineAtMs));
+    const earliestDeadline = subs.reduce((min, s) => Math.min(min, s.deadlineAtMs), Infinity);
     const timeLeftMs = earliestDeadline - DEFAULTS.finalCheckLeadMs - now;
     const holdS = this.config.isLongPoll
       ? Math.max(0, Math.min(DEFAULTS.maxHoldS, Math.floor(timeLeftMs / MS_PER_S)))
@@ -263,21 +263,16 @@ export class PollingEngine implements WaitEngine {
   }
 
   private async pollPause(subs: WaitSubscriber[], stop: AbortSignal): Promise<void> {
-    const now = this.ctx.clock.now();
-    const delays = subs.map((sub) =>
-      nextPollDelayMs({
-        nowMs: now,
-        waitStartedAtMs: sub.startedAtMs,
-        job: this.known.get(sub.jobId),
-        retryAfterMs: this.retryAfterMs.get(sub.jobId),
-        poll: sub.poll,
-        random: this.ctx.random,
-      }),
-    );
+    const delayMs = earliestPollDelayMs(subs, {
+      nowMs: this.ctx.clock.now(),
+      random: this.ctx.random,
+      jobOf: (id) => this.known.get(id),
+      retryAfterMsOf: (id) => this.retryAfterMs.get(id),
+    });
     const rearm = new AbortController();
     this.rearm = rearm;
     try {
-      await sleep(Math.min(...delays), {
+      await sleep(delayMs, {
         clock: this.ctx.clock,
         signal: AbortSignal.any([stop, rearm.signal]),
       });
