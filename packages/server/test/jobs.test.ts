@@ -148,7 +148,7 @@ describe('POST /v1/jobs', () => {
       'an empty source_url',
       { source_url: '' },
       'body.source_url',
-      'must not have fewer than 1 characters',
+      'must NOT have fewer than 1 characters',
     ],
     [
       'callback_events that is not a list',

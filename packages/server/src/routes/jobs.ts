@@ -8,7 +8,7 @@ import { cancelJob, createJob, getOwnRecord } from '../job-service.js';
 import { CreateJobBody, JobIdParams, WaitQuery } from '../schemas/job.js';
 import { problemResponses } from '../schemas/problem.js';
 import { isTerminal, materialize, type Job } from '../sim/job-model.js';
-import { strictValidatorCompiler } from '../http/strict-validator.js';
+import { typeErrors } from '../http/strict-types.js';
 import { holdForChange } from '../wait/hold.js';
 import { disconnectSignal, requestedWaitS, setJobHeaders, setWaitHeaders } from './job-reply.js';
 
@@ -25,8 +25,6 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
         response: { 201: Type.Ref('Job'), ...problemResponses(400, 413, 415, 422, 429) },
       },
-      // A JSON body is taken as typed: no coercion of `true` into "true" or 1.
-      validatorCompiler: strictValidatorCompiler,
       preValidation: async (request) => {
         // Fastify parses text/plain into a string; this API speaks JSON only, so say 415 rather
         // than a confusing "body must be object".
@@ -38,6 +36,15 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
         }
         // An empty body is an empty job request.
         request.body ??= {};
+        // A JSON body is taken as typed: no coercion of `true` into "true" or 1.
+        const wrongTypes = typeErrors(CreateJobBody, request.body);
+        if (wrongTypes.length > 0) {
+          throw Object.assign(new Error('The body has values of the wrong type'), {
+            statusCode: 400,
+            validation: wrongTypes,
+            validationContext: 'body',
+          });
+        }
       },
     },
     async (request, reply) => {
