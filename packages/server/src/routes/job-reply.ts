@@ -1,7 +1,5 @@
 /** Shared pieces of answering with jobs: cache headers, poll hints and the wait preference. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../context.js';
-import { ProblemError } from '../errors.js';
 import { jobEtag, MAX_WAIT_S, parsePreferWait, retryAfterSeconds } from '../http/conditional.js';
 import type { Job } from '../sim/job-model.js';
 
@@ -41,17 +39,4 @@ export function disconnectSignal(reply: FastifyReply): AbortSignal {
     if (!reply.raw.writableFinished) controller.abort();
   });
   return controller.signal;
-}
-
-/** A place among the held requests, or `undefined` when the server answers at once instead. */
-export function acquireHold(ctx: AppContext): (() => void) | undefined {
-  return ctx.waiters.acquire('hold');
-}
-
-export function assertNotClosing(ctx: AppContext): void {
-  if (ctx.waiters.isClosing) {
-    throw new ProblemError('shutting_down', 'The server is shutting down; retry shortly', {
-      headers: { 'retry-after': '1' },
-    });
-  }
 }
