@@ -59,7 +59,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   let stopRetention: (() => void) | undefined;
   app.addHook('onClose', async () => {
     stopRetention?.();
-    ctx.scheduler.stop();
+    await ctx.scheduler.stop();
     // Before the store closes: attempts in flight are aborted and recorded as due again.
     await ctx.webhooks.worker.stop();
     await ctx.store.close();
@@ -91,9 +91,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   };
 }
 
-/** How often a closing server drops keep-alive sockets that have just gone idle. */
-const IDLE_SWEEP_MS = 50;
-
 /** One start-up line saying who may use the server (`resolveConfig` refused open mode off loopback). */
 function logAccessMode(logger: Logger, config: ServerConfig): void {
   const keys = configuredKeys(config);
@@ -106,6 +103,9 @@ function logAccessMode(logger: Logger, config: ServerConfig): void {
     logger.info(`API keys required: ${keys.length} keys for ${tenants} tenants`);
   }
 }
+
+/** How often a closing server drops keep-alive sockets that have just gone idle. */
+const IDLE_SWEEP_MS = 50;
 
 async function closeGracefully(app: FastifyInstance, ctx: AppContext): Promise<void> {
   ctx.waiters.closeAll();

@@ -133,7 +133,7 @@ describe.skipIf(!hasRedis)('the jobs API on the Redis store', () => {
 
   it('holds a batch until one of its jobs changes', async () => {
     const slow = await create();
-    const fast = await create({ simulate: { duration_ms: 150 } });
+    const fast = await create({ simulate: { duration_ms: 150, outcome: 'completed' } });
     const first = await fetch(`${srv.url}/v1/jobs?ids=${slow.id},${fast.id}`);
     const etag = first.headers.get('etag')!;
     const res = await fetch(`${srv.url}/v1/jobs?ids=${slow.id},${fast.id}`, {

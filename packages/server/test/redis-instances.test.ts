@@ -58,7 +58,7 @@ describe.skipIf(!hasRedis)('two instances on one Redis', () => {
   });
 
   it('wakes a long poll on B when a job created on A finishes (B tracks it too)', async () => {
-    const job = await create(a, { simulate: { duration_ms: 200 } });
+    const job = await create(a, { simulate: { duration_ms: 200, outcome: 'completed' } });
     const res = await fetch(`${b.url}/v1/jobs/${job.id}?wait=20`, {
       headers: { 'if-none-match': 'W/"1"' },
     });
@@ -122,7 +122,7 @@ describe.skipIf(!hasRedis)('two instances on one Redis', () => {
 
   it('keeps a long poll held through a Redis outage and answers the completion once Redis is back', async () => {
     // Stage changes fall inside the outage: the held request re-reads, fails, and keeps holding.
-    const job = await create(a, { simulate: { duration_ms: 4000 } });
+    const job = await create(a, { simulate: { duration_ms: 4000, outcome: 'completed' } });
     const held = fetch(`${b.url}/v1/jobs/${job.id}?wait=30`, {
       headers: { 'if-none-match': 'W/"1"' },
     });

@@ -23,6 +23,12 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** Timers fire up to a millisecond early against `Date.now()`; treat such entries as due. */
 const EARLY_FIRE_TOLERANCE_MS = 2;
 const RETRY_AFTER_STORE_ERROR_MS = 1000;
+/**
+ * Events due within this window share one store write. Waiters are woken before the write (they
+ * derive the state from the clock), so batching costs them nothing; it bounds the synced commits of
+ * a burst of finishing jobs, which would otherwise block the event loop once per timer tick.
+ */
+const EMIT_BATCH_MS = 25;
 
 export class Scheduler {
   readonly #heap = new MinHeap<Entry>();
@@ -32,6 +38,11 @@ export class Scheduler {
   #timerAt = Infinity;
   #running = false;
   #ticking = false;
+  /** Emissions waiting for the next batched write, with the record to retry from. */
+  #pending: { emission: StepEmission; record: JobRecord }[] = [];
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+  #lastFlushAt = -Infinity;
   #unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -55,12 +66,17 @@ export class Scheduler {
     for (const record of await this.store.unfinishedJobs()) this.track(record);
   }
 
-  stop(): void {
+  /** Stops the timer and writes the events still waiting for a batch. */
+  async stop(): Promise<void> {
     this.#running = false;
     this.#unsubscribe?.();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Infinity;
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    await this.#flushing;
+    await this.#flush();
   }
 
   /** Jobs being watched (for metrics and tests). */
@@ -110,11 +126,10 @@ export class Scheduler {
     this.#timer.unref?.();
   }
 
-  async #tick(): Promise<void> {
+  #tick(): void {
     this.#timer = undefined;
     this.#timerAt = Infinity;
     this.#ticking = true;
-    const due: { emission: StepEmission; record: JobRecord }[] = [];
     try {
       const now = this.clock.now();
       for (
@@ -128,7 +143,7 @@ export class Scheduler {
         // The timer may run a hair before the instant: evaluate the job at the instant itself.
         const at = Math.max(now, top.at);
         const step = Math.max(top.step, stepAt(top.record, at));
-        due.push({
+        this.#pending.push({
           emission: { id: top.record.id, step, event: eventForStep(top.record, step, at) },
           record: top.record,
         });
@@ -141,16 +156,44 @@ export class Scheduler {
           });
         }
       }
-      await this.store.emitSteps(due.map((d) => d.emission));
-    } catch (err) {
-      this.log.error({ err }, 'scheduler could not write job events; retrying');
-      const retryAt = this.clock.now() + RETRY_AFTER_STORE_ERROR_MS;
-      for (const { emission, record } of due) {
-        this.#queue({ at: retryAt, step: emission.step, record });
-      }
     } finally {
       this.#ticking = false;
       this.#arm();
+    }
+    this.#scheduleFlush();
+  }
+
+  /** Writes at once after a quiet spell, else at most once per `EMIT_BATCH_MS`. */
+  #scheduleFlush(): void {
+    if (this.#pending.length === 0 || this.#flushTimer || !this.#running) return;
+    const delay = Math.max(0, this.#lastFlushAt + EMIT_BATCH_MS - this.clock.now());
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.#flushing = this.#flush().finally(() => {
+        this.#flushing = undefined;
+        this.#scheduleFlush();
+      });
+    }, delay);
+    this.#flushTimer.unref?.();
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    this.#lastFlushAt = this.clock.now();
+    try {
+      await this.store.emitSteps(batch.map((d) => d.emission));
+    } catch (err) {
+      this.log.error({ err }, 'scheduler could not write job events; retrying');
+      if (!this.#running) return;
+      const retryAt = this.clock.now() + RETRY_AFTER_STORE_ERROR_MS;
+      for (const { emission, record } of batch) {
+        const live = this.#current.get(record.id);
+        // Retry from the failed step unless a later step is already queued for this job.
+        if (!live || live.step <= emission.step)
+          this.#push({ at: retryAt, step: emission.step, record });
+      }
     }
   }
 

@@ -118,7 +118,7 @@ export async function buildTestApp(
       (closing ??= (async () => {
         context.waiters.closeAll();
         await app.close();
-        context.scheduler.stop();
+        await context.scheduler.stop();
         await context.store.close();
       })()),
   };
