@@ -278,16 +278,19 @@ export async function runOutage(options: OutageOptions): Promise<OutageResult> {
     );
     const settled = new Map<string, { status: string; at: number }>();
     const waits = jobs.map((job, i) =>
-      waiters[i % waiters.length]!.waitForJob(job.id, {
-        timeoutMs: options.outageMs + 30_000,
-      }).then(
-        (done) => settled.set(job.id, { status: done.status, at: Date.now() }),
-        (err: unknown) =>
-          settled.set(job.id, {
-            status: isJobFailedError(err) || isJobCanceledError(err) ? err.job.status : String(err),
-            at: Date.now(),
-          }),
-      ),
+      waiters[i % waiters.length]
+        .waitForJob(job.id, {
+          timeoutMs: options.outageMs + 30_000,
+        })
+        .then(
+          (done) => settled.set(job.id, { status: done.status, at: Date.now() }),
+          (err: unknown) =>
+            settled.set(job.id, {
+              status:
+                isJobFailedError(err) || isJobCanceledError(err) ? err.job.status : String(err),
+              at: Date.now(),
+            }),
+        ),
     );
     await new Promise((r) => setTimeout(r, leadMs));
     const downAt = Date.now();
