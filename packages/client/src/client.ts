@@ -1,6 +1,6 @@
 import { JobList, type ListJobsOptions } from './api/list-jobs.js';
 import { systemClock, systemRandom, type Clock, type Random } from './internal/clock.js';
-import { requestJson, type ClientContext } from './internal/http.js';
+import { requestJson, type ClientContext, type RequestSpec } from './internal/http.js';
 import { parseJob, parseJobPage } from './internal/parse.js';
 import { callWithRetries } from './internal/retry.js';
 import { RetryBudget } from './internal/retry-budget.js';
@@ -79,49 +79,41 @@ export class VtransClient {
   /** Creates a job (`POST /v1/jobs`); retried safely thanks to the idempotency key. */
   async createJob(input: CreateJobInput = {}, options: CreateJobOptions = {}): Promise<Job> {
     const idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
-    return callWithRetries(
-      this.ctx,
-      async () =>
-        parseJob(
-          await requestJson(this.ctx, {
-            method: 'POST',
-            path: 'v1/jobs',
-            headers: { 'idempotency-key': idempotencyKey },
-            body: input,
-            signal: options.signal,
-            timeoutMs: this.ctx.options.requestTimeoutMs,
-          }),
-        ),
-      { signal: options.signal },
+    return this.jobCall(
+      {
+        method: 'POST',
+        path: 'v1/jobs',
+        headers: { 'idempotency-key': idempotencyKey },
+        body: input,
+      },
+      options,
     );
   }
 
   /** Reads a job (`GET /v1/jobs/{id}`). */
   async getJob(id: string, options: RequestOptions = {}): Promise<Job> {
-    return callWithRetries(
-      this.ctx,
-      async () =>
-        parseJob(
-          await requestJson(this.ctx, {
-            method: 'GET',
-            path: `v1/jobs/${encodeURIComponent(id)}`,
-            signal: options.signal,
-            timeoutMs: this.ctx.options.requestTimeoutMs,
-          }),
-        ),
-      { signal: options.signal },
-    );
+    return this.jobCall({ method: 'GET', path: `v1/jobs/${encodeURIComponent(id)}` }, options);
   }
 
   /** Cancels a pending job (safe to retry); a finished one rejects with `ConflictError` (409). */
   async cancelJob(id: string, options: RequestOptions = {}): Promise<Job> {
+    return this.jobCall(
+      { method: 'POST', path: `v1/jobs/${encodeURIComponent(id)}/cancel` },
+      options,
+    );
+  }
+
+  /** One call answering a job: the request timeout, the caller's signal, transient retries. */
+  private async jobCall(
+    spec: Omit<RequestSpec, 'signal' | 'timeoutMs'>,
+    options: RequestOptions,
+  ): Promise<Job> {
     return callWithRetries(
       this.ctx,
       async () =>
         parseJob(
           await requestJson(this.ctx, {
-            method: 'POST',
-            path: `v1/jobs/${encodeURIComponent(id)}/cancel`,
+            ...spec,
             signal: options.signal,
             timeoutMs: this.ctx.options.requestTimeoutMs,
           }),
