@@ -2,7 +2,7 @@
  * The client in a real browser: headless Chromium loads a page from one origin and waits on a job
  * served from another, so CORS (including the exposed headers the client reads) is exercised too.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,12 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { chromiumOptions, hasChromium } from '../../server/test/helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '@vtrans/server';
 import type { BrowserScenarioResult } from './fixtures/browser-scenario.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn('skipping browser tests: /usr/bin/chromium is missing (.ci/run installs it)');
 
@@ -61,19 +60,7 @@ describe.skipIf(!hasChromium)('the client in headless Chromium', () => {
       apiRequests.push(`${req.method} ${req.url}`);
     });
     profileDir = mkdtempSync(join(tmpdir(), 'vtrans-chromium-'));
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await chromium.launchPersistentContext(profileDir, chromiumOptions());
   }, 60_000);
 
   afterAll(async () => {

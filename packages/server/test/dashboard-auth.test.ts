@@ -4,28 +4,27 @@
  * it for the tab, and shows only the key's tenant.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumOptions, CHROMIUM_PATH, hasChromium } from './helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
 import { startTestServer } from './helpers/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
 const BUILD_SCRIPT = fileURLToPath(new URL('../scripts/build-dashboard.mjs', import.meta.url));
 const KEY_A = 'dash_key_acme_0123456789';
 const KEY_B = 'dash_key_globex_0123456789';
 
-if (!HAS_CHROMIUM) {
+if (!hasChromium) {
   console.warn(
-    `dashboard browser tests SKIPPED: ${CHROMIUM} is missing (apt-get install chromium)`,
+    `dashboard browser tests SKIPPED: ${CHROMIUM_PATH} is missing (apt-get install chromium)`,
   );
 }
 
-describe.skipIf(!HAS_CHROMIUM)('dashboard with API keys in headless Chromium', () => {
+describe.skipIf(!hasChromium)('dashboard with API keys in headless Chromium', () => {
   let srv: RunningServer;
   let profileDir: string;
   let context: BrowserContext;
@@ -53,19 +52,7 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard with API keys in headless Chromium', (
       ],
     });
     profileDir = mkdtempSync(join(tmpdir(), 'vtrans-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    context = await chromium.launchPersistentContext(profileDir, chromiumOptions());
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(10_000);
     page.on('console', (msg) => {

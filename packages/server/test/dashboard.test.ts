@@ -5,26 +5,25 @@
  * `artifacts/`.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumOptions, CHROMIUM_PATH, hasChromium } from './helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
 import { startTestServer } from './helpers/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
 const BUILD_SCRIPT = fileURLToPath(new URL('../scripts/build-dashboard.mjs', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/', import.meta.url));
 const UI_TIMEOUT_MS = 10_000;
 
-if (!HAS_CHROMIUM) {
+if (!hasChromium) {
   console.warn(
-    `dashboard browser tests SKIPPED: ${CHROMIUM} is missing (apt-get install chromium)`,
+    `dashboard browser tests SKIPPED: ${CHROMIUM_PATH} is missing (apt-get install chromium)`,
   );
 }
 
@@ -33,7 +32,7 @@ interface Job {
   status: string;
 }
 
-describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
+describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
   let srv: RunningServer;
   let profileDir: string;
   let context: BrowserContext;
@@ -73,20 +72,10 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in headless Chromium', () => {
       webhookRetryDelaysMs: [100],
     });
     profileDir = mkdtempSync(join(tmpdir(), 'vtrans-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    context = await chromium.launchPersistentContext(
+      profileDir,
+      chromiumOptions({ viewport: { width: 1280, height: 800 } }),
+    );
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     page.on('console', (msg) => {

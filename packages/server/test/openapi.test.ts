@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { chromium } from 'playwright-core';
+import { chromiumOptions, hasChromium } from './helpers/chromium.js';
 import pino from 'pino';
 import type { RouteOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -9,8 +9,6 @@ import { resolveConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
 import { listRoutes } from './helpers/routes.js';
 import { buildTestApp, startTestServer } from './helpers/server.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 interface OpenApiDocument {
   openapi: string;
@@ -181,10 +179,10 @@ describe('the docs page', () => {
   });
 });
 
-describe.skipIf(!existsSync(CHROMIUM))('the docs page in headless Chromium', () => {
+describe.skipIf(!hasChromium)('the docs page in headless Chromium', () => {
   it('renders every operation under the server CSP, loading nothing from elsewhere', async () => {
     const srv = await startTestServer();
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const browser = await chromium.launch(chromiumOptions());
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

@@ -1,0 +1,32 @@
+/**
+ * How every browser test starts Debian's Chromium (never a downloaded browser): one path, one flag
+ * list. The background-networking flags matter here: without them Chromium keeps trying hosts this
+ * closed network refuses.
+ */
+import { existsSync } from 'node:fs';
+import type { LaunchOptions } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** False where the package is not installed (`.ci/run` installs it); tests skip with a message. */
+export const hasChromium = existsSync(CHROMIUM_PATH);
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Launch options for `chromium.launch` / `launchPersistentContext`, plus any of the caller's. */
+export function chromiumOptions<T extends object>(extra?: T): LaunchOptions & T {
+  return {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    ...extra,
+  } as LaunchOptions & T;
+}
