@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   InternalServerError,
   VtransClient,
@@ -13,22 +13,10 @@ import {
   jobJson,
   sendJson,
   sendProblem,
-  startScriptedServer,
-  type Script,
-  type ScriptedServer,
+  useScriptedServers,
 } from './helpers/scripted-server.js';
 
-let server: ScriptedServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function serve(script: Script): Promise<ScriptedServer> {
-  server = await startScriptedServer(script);
-  return server;
-}
+const serve = useScriptedServers();
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AuthenticationError,
   InternalServerError,
@@ -9,26 +9,9 @@ import {
   isApiError,
 } from '@vtrans/client';
 import { createScaledClock, fixedRandom } from './helpers/clock.js';
-import {
-  jobJson,
-  sendJson,
-  sendProblem,
-  startScriptedServer,
-  type Script,
-  type ScriptedServer,
-} from './helpers/scripted-server.js';
+import { jobJson, sendJson, sendProblem, useScriptedServers } from './helpers/scripted-server.js';
 
-let server: ScriptedServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function serve(script: Script): Promise<ScriptedServer> {
-  server = await startScriptedServer(script);
-  return server;
-}
+const serve = useScriptedServers();
 
 describe('plain calls under faults', () => {
   it('retries a 503 after its Retry-After, then succeeds (2 requests)', async () => {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { afterEach } from 'vitest';
 
 /** One request the scripted server saw. */
 export interface SeenRequest {
@@ -123,4 +124,20 @@ export function sendProblem(
   res.end(
     JSON.stringify({ type: 'about:blank', title: code, status, detail: `detail of ${code}`, code }),
   );
+}
+
+/**
+ * For a test file: returns `serve(script)`, which starts a scripted server that is closed after
+ * each test (one server per test at a time).
+ */
+export function useScriptedServers(): (script: Script) => Promise<ScriptedServer> {
+  let current: ScriptedServer | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return async (script) => {
+    current = await startScriptedServer(script);
+    return current;
+  };
 }
