@@ -27,8 +27,6 @@ import { registerWebhookRoutes } from './routes/webhooks.js';
 import { JobSchema } from './schemas/job.js';
 import { ProblemSchema } from './schemas/problem.js';
 
-/** Slow clients cannot pin sockets: headers must arrive within this (`headersTimeoutMs`). */
-export const HEADERS_TIMEOUT_MS = 10_000;
 /** How often Node checks header and request timeouts (its default, 30 s, would let them run long). */
 const TIMEOUT_CHECK_MS = 1000;
 /** The whole request (headers and body) must arrive within this. */
