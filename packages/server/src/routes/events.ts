@@ -10,8 +10,9 @@ import { ProblemError } from '../errors.js';
 import { SseStream } from '../http/sse.js';
 import { getOwnRecord } from '../job-service.js';
 import { JobIdParams } from '../schemas/job.js';
+import { EVENT_FOR_STATUS } from '../sim/job-events.js';
 import { problemResponses } from '../schemas/problem.js';
-import { isTerminal, materialize, type Job } from '../sim/job-model.js';
+import { isTerminal, materialize } from '../sim/job-model.js';
 import { compareEventIds, parseEventId, type StoredEvent } from '../store/types.js';
 import type { JobNotice } from '../wait/hub.js';
 
@@ -42,17 +43,6 @@ function openStream(ctx: AppContext, reply: FastifyReply): SseStream {
   stream.onClose(() => ctx.waiters.shutdownSignal.removeEventListener('abort', onShutdown));
   return stream;
 }
-
-const eventName = (job: Job): string =>
-  job.status === 'pending'
-    ? 'job.updated'
-    : job.status === 'completed'
-      ? 'job.completed'
-      : job.status === 'error'
-        ? 'job.failed'
-        : job.status === 'canceled'
-          ? 'job.canceled'
-          : 'job.updated';
 
 export function registerEventRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get(
@@ -85,7 +75,11 @@ export function registerEventRoutes(app: FastifyInstance, ctx: AppContext): void
             const changed = !sent || sent.version !== job.version || sent.stage !== job.stage;
             const alreadySeen = !sent && job.version <= resumeVersion && !isTerminal(job.status);
             if (changed && !alreadySeen)
-              stream.send({ id: String(job.version), event: eventName(job), data: job });
+              stream.send({
+                id: String(job.version),
+                event: EVENT_FOR_STATUS[job.status],
+                data: job,
+              });
             sent = { version: job.version, stage: job.stage };
             if (isTerminal(job.status)) stream.close();
           })

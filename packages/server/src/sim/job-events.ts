@@ -1,12 +1,19 @@
 /** Which event a lifecycle step produces, and its payload: the job as it was at that instant. */
 import type { EventType, NewEvent } from '../store/types.js';
-import { materialize, TERMINAL_STEP, type JobRecord } from './job-model.js';
+import { materialize, TERMINAL_STEP, type JobRecord, type JobStatus } from './job-model.js';
+
+/** The event announcing a job now in this status (a pending job's changes are updates). */
+export const EVENT_FOR_STATUS: Readonly<Record<JobStatus, EventType>> = {
+  pending: 'job.updated',
+  completed: 'job.completed',
+  error: 'job.failed',
+  canceled: 'job.canceled',
+};
 
 export function eventTypeForStep(rec: JobRecord, step: number): EventType {
   if (step === 0) return 'job.created';
   if (step < TERMINAL_STEP) return 'job.updated';
-  if (rec.canceledAt !== null) return 'job.canceled';
-  return rec.outcome === 'completed' ? 'job.completed' : 'job.failed';
+  return EVENT_FOR_STATUS[rec.canceledAt !== null ? 'canceled' : rec.outcome];
 }
 
 export function eventForStep(rec: JobRecord, step: number, at: number): NewEvent {
