@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { verifyWebhook } from '@vtrans/client';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { StartServerOptions } from '../src/server.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
 import { startTestServer, sleep } from './helpers/server.js';
 import { eventually, HANG, startReceiver, type ReceivedRequest } from './webhook-helpers.js';
 
@@ -311,8 +312,12 @@ describe('webhook delivery', () => {
   });
 
   it('sends each attempt from exactly one of two instances sharing a store', async () => {
+    // One SQLite file belongs to one process, so the two instances share the store object, as two
+    // apps in one process would; the lease is what keeps them from sending an attempt twice.
+    // (Two processes share a Redis store: webhook-redis.test.ts.)
     const dir = mkdtempSync(join(tmpdir(), 'vt-webhook-shared-'));
-    const store = `sqlite:${join(dir, 'vtrans.db')}`;
+    const store = new SqliteStore(join(dir, 'vtrans.db'));
+    onTestFinished(() => store.close());
     const receiver = await startReceiver([500, 500, 500]);
     const a = await startTestServer({ ...FAST, store, webhookPollIntervalMs: 10 });
     const b = await startTestServer({ ...FAST, store, webhookPollIntervalMs: 10 });

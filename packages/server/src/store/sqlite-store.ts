@@ -1,7 +1,9 @@
 /**
  * The default store: one SQLite file in WAL mode with `synchronous=FULL`, so a job acknowledged
  * with 201 survives `kill -9` and power loss. better-sqlite3 is synchronous; each method is one
- * transaction and the interface stays asynchronous like the other backends.
+ * transaction and the interface stays asynchronous like the other backends. One process owns the
+ * file (an owner lock refuses a second), so job records are cached in memory and written through:
+ * reading a job, the hottest call of all, does not touch the database.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -14,6 +16,8 @@ import {
 } from '../sim/job-model.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
 import { Notifier } from './notifier.js';
+import { RecordCache } from './record-cache.js';
+import { SqliteOwnerLock } from './sqlite-owner-lock.js';
 import {
   parseEventId,
   type CancelResult,
@@ -251,29 +255,50 @@ const STATUS_SQL: Record<JobStatus, string> = {
   canceled: 'canceled_at IS NOT NULL',
 };
 
-export class SqliteStore implements Store {
-  readonly kind = 'sqlite' as const;
-  readonly #db: Database.Database;
-  readonly #notifier = new Notifier();
-  readonly #stmts;
-  #idMs = 0;
-
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.#db = new Database(path);
-    this.#db.pragma('journal_mode = WAL');
+/** Opens the file in WAL mode and brings its schema up to date (closing it again on failure). */
+function openDatabase(path: string): Database.Database {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
     // FULL: the WAL is synced on every commit, so an acknowledged write survives power loss.
-    this.#db.pragma('synchronous = FULL');
-    this.#db.pragma('busy_timeout = 5000');
-    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new Error(
         `The database at ${path} has schema version ${version}; this server knows ${SCHEMA_VERSION}`,
       );
     }
-    this.#db.exec(SCHEMA);
-    if (version < 2) this.#db.exec(WEBHOOK_SCHEMA);
-    this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.exec(SCHEMA);
+    if (version < 2) db.exec(WEBHOOK_SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly #db: Database.Database;
+  readonly #notifier = new Notifier();
+  readonly #records = new RecordCache();
+  readonly #ownerLock: SqliteOwnerLock | undefined;
+  readonly #stmts;
+  #idMs = 0;
+
+  constructor(path: string) {
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+      this.#ownerLock = SqliteOwnerLock.acquire(path);
+    }
+    try {
+      this.#db = openDatabase(path);
+    } catch (err) {
+      this.#ownerLock?.release();
+      throw err;
+    }
     const db = this.#db;
     this.#stmts = {
       insertJob: db.prepare(`INSERT INTO jobs VALUES (@id, @tenant, @source_url, @target_language,
@@ -375,21 +400,34 @@ export class SqliteStore implements Store {
         return { kind: 'created', record, event: this.#append(created) };
       })
       .immediate();
-    if (result.kind === 'created') this.#notifier.publish({ kind: 'event', event: result.event });
+    if (result.kind === 'created') {
+      this.#records.set(result.record);
+      this.#notifier.publish({ kind: 'event', event: result.event });
+    }
     return result;
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
+    const cached = this.#records.get(id);
+    if (cached) return cached;
     const row = this.#stmts.getJob.get(id) as JobRow | undefined;
-    return row ? fromRow(row) : null;
+    return row ? this.#records.set(fromRow(row)) : null;
   }
 
   async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
-    if (ids.length === 0) return [];
+    const found: JobRecord[] = [];
+    const missing: string[] = [];
+    for (const id of new Set(ids)) {
+      const cached = this.#records.get(id);
+      if (cached) found.push(cached);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return found;
     const rows = this.#db
-      .prepare(`SELECT * FROM jobs WHERE id IN (${ids.map(() => '?').join(',')})`)
-      .all(...ids) as JobRow[];
-    return rows.map(fromRow);
+      .prepare(`SELECT * FROM jobs WHERE id IN (${missing.map(() => '?').join(',')})`)
+      .all(...missing) as JobRow[];
+    for (const row of rows) found.push(this.#records.set(fromRow(row)));
+    return found;
   }
 
   async listJobs(q: ListQuery): Promise<JobRecord[]> {
@@ -428,12 +466,16 @@ export class SqliteStore implements Store {
         return { kind: 'canceled', record: canceled, event: this.#append(event) };
       })
       .immediate();
-    if (result.kind === 'canceled') this.#notifier.publish({ kind: 'event', event: result.event });
+    if (result.kind === 'canceled') {
+      this.#records.set(result.record);
+      this.#notifier.publish({ kind: 'event', event: result.event });
+    }
     return result;
   }
 
   async emitSteps(emissions: readonly StepEmission[]): Promise<StoredEvent[]> {
     if (emissions.length === 0) return [];
+    const advanced: StepEmission[] = [];
     const written = this.#db
       .transaction(() => {
         const out: StoredEvent[] = [];
@@ -441,6 +483,7 @@ export class SqliteStore implements Store {
           const job = this.#stmts.advance.get(e.step, e.id, e.step) as
             Pick<JobRow, 'callback_url' | 'callback_events'> | undefined;
           if (!job) continue;
+          advanced.push(e);
           out.push(this.#append(e.event));
           const callback = {
             callbackUrl: job.callback_url,
@@ -452,6 +495,7 @@ export class SqliteStore implements Store {
         return out;
       })
       .immediate();
+    for (const e of advanced) this.#records.update(e.id, { emittedStep: e.step });
     for (const event of written) this.#notifier.publish({ kind: 'event', event });
     return written;
   }
@@ -470,7 +514,7 @@ export class SqliteStore implements Store {
   }
 
   async purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {
-    return this.#db.transaction(() => {
+    const purged = this.#db.transaction(() => {
       const keep = keepIds.length ? `AND id NOT IN (${keepIds.map(() => '?').join(',')})` : '';
       const jobs = this.#db
         .prepare(
@@ -484,6 +528,9 @@ export class SqliteStore implements Store {
       this.#stmts.purgeDeliveries.run(before);
       return jobs;
     })();
+    // Rare (retention runs every few minutes): forget every cached record rather than track which.
+    if (purged > 0) this.#records.clear();
+    return purged;
   }
 
   #queueDelivery(delivery: NewDelivery | null): void {
@@ -560,5 +607,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+    this.#records.clear();
+    this.#ownerLock?.release();
   }
 }
