@@ -4,6 +4,7 @@
  * own metrics with `metrics.counter(...)` / `metrics.histogram(...)`, or `registers: [metrics.registry]`.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SeriesCounter, SeriesHistogram } from './metric-series.js';
 import type { Store } from './store/types.js';
 
 /** Seconds; from a cached read to a long SSE stream or a 50 s hold. */
@@ -20,11 +21,12 @@ export interface MetricsSources {
 
 export interface Metrics {
   readonly registry: Registry;
-  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
-  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  /** Per-request metrics: series metrics, cheap on the hot path (see metric-series.ts). */
+  readonly httpRequests: SeriesCounter<'route' | 'method' | 'status'>;
+  readonly httpDuration: SeriesHistogram<'route' | 'method' | 'status'>;
   readonly jobs: Counter<'event'>;
   readonly rateLimited: Counter<'tier'>;
-  readonly storeDuration: Histogram<'operation' | 'outcome'>;
+  readonly storeDuration: SeriesHistogram<'operation' | 'outcome'>;
   /** A counter in this registry; the same object when called again with the same name. */
   counter<L extends string = string>(
     name: string,
@@ -67,25 +69,32 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const labels = ['route', 'method', 'status'] as const;
   const metrics: Metrics = {
     registry,
-    httpRequests: counter('vtrans_http_requests_total', 'HTTP requests answered', labels),
-    httpDuration: histogram(
-      'vtrans_http_request_duration_seconds',
-      'Time to answer an HTTP request (held long polls and streams included)',
-      labels,
-      HTTP_BUCKETS_S,
-    ),
+    httpRequests: new SeriesCounter({
+      name: 'vtrans_http_requests_total',
+      help: 'HTTP requests answered',
+      labelNames: labels,
+      registry,
+    }),
+    httpDuration: new SeriesHistogram({
+      name: 'vtrans_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request (held long polls and streams included)',
+      labelNames: labels,
+      buckets: HTTP_BUCKETS_S,
+      registry,
+    }),
     jobs: counter(
       'vtrans_jobs_total',
       'Job lifecycle events this instance wrote (created, completed, failed, canceled)',
       ['event'],
     ),
     rateLimited: counter('vtrans_rate_limited_total', 'Requests refused with 429', ['tier']),
-    storeDuration: histogram(
-      'vtrans_store_operation_duration_seconds',
-      'Store operation latency',
-      ['operation', 'outcome'],
-      STORE_BUCKETS_S,
-    ),
+    storeDuration: new SeriesHistogram({
+      name: 'vtrans_store_operation_duration_seconds',
+      help: 'Store operation latency',
+      labelNames: ['operation', 'outcome'],
+      buckets: STORE_BUCKETS_S,
+      registry,
+    }),
     counter,
     histogram,
     render: () => registry.metrics(),
@@ -156,11 +165,12 @@ export function instrumentStore<S extends Store>(store: S, metrics: Metrics): S 
         fn = method.bind(target);
       } else {
         const operation = String(prop);
+        const ok = metrics.storeDuration.series(operation, 'ok');
         fn = async (...args: unknown[]) => {
-          const end = metrics.storeDuration.startTimer({ operation });
+          const start = performance.now();
           try {
             const result = await method.apply(target, args);
-            end({ outcome: 'ok' });
+            ok.observe((performance.now() - start) / 1000);
             if (operation === 'emitSteps') countWritten(result as { type: string }[]);
             else if (operation === 'createJob' || operation === 'cancelJob') {
               const r = result as { kind: string; event?: { type: string } };
@@ -169,7 +179,9 @@ export function instrumentStore<S extends Store>(store: S, metrics: Metrics): S 
             }
             return result;
           } catch (err) {
-            end({ outcome: 'error' });
+            metrics.storeDuration
+              .series(operation, 'error')
+              .observe((performance.now() - start) / 1000);
             throw err;
           }
         };

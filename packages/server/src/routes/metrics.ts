@@ -14,17 +14,15 @@ const UNMATCHED_ROUTE = '(unmatched)';
 
 export function registerHttpMetrics(app: FastifyInstance, ctx: AppContext): void {
   const { httpRequests, httpDuration } = ctx.metrics;
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     // `close` fires for every answer, including hijacked event streams (no onResponse for those).
     reply.raw.once('close', () => {
-      const labels = {
-        route: request.routeOptions.url ?? UNMATCHED_ROUTE,
-        method: request.method,
-        status: String(reply.raw.statusCode),
-      };
-      httpRequests.inc(labels);
-      httpDuration.observe(labels, reply.elapsedTime / 1000);
+      const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+      const status = String(reply.raw.statusCode);
+      httpRequests.series(route, request.method, status).inc();
+      httpDuration.series(route, request.method, status).observe(reply.elapsedTime / 1000);
     });
+    done();
   });
 }
 
