@@ -2,7 +2,6 @@
  * Builds the Fastify app from a context: plugins, then routes. Nothing here listens or reads the
  * environment — `server.ts` runs it, tests use `app.inject()`.
  */
-import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppContext } from './context.js';
@@ -47,8 +46,7 @@ export function buildApp(
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: ctx.config.trustProxy,
     requestIdHeader: false,
-    genReqId: (req) =>
-      requestIdFrom(req.headers['x-request-id'], () => `req_${randomUUID().replace(/-/g, '')}`),
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     connectionTimeout: SOCKET_IDLE_TIMEOUT_MS,
     keepAliveTimeout: 5_000,
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -70,15 +68,11 @@ export function buildApp(
   registerErrorHandler(app);
   registerTenant(app);
   registerHttpHeaders(app, ctx.config.corsOrigins);
-  app.addHook('onRequest', async (request, reply) => {
-    if (!ctx.waiters.isClosing) return;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!ctx.waiters.isClosing) return done();
     void reply.header('retry-after', '1').header('connection', 'close');
-    return sendProblem(
-      request,
-      reply,
-      'shutting_down',
-      'The server is shutting down; retry shortly',
-    );
+    // Answered here: the request goes no further (`done` is not called).
+    void sendProblem(request, reply, 'shutting_down', 'The server is shutting down; retry shortly');
   });
   // Order matters: metrics see every answer; auth sets the tenant the limiter counts against.
   registerHttpMetrics(app, ctx);
