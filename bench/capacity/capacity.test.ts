@@ -22,6 +22,7 @@ describe('capacity benchmark (quick mode)', () => {
     for (const run of [t.job, t.status, t.bare]) {
       expect(run.rps).toBeGreaterThan(0);
       expect(run.failures).toBe(0);
+      expect(run.serverCpuUs).toBeGreaterThan(0);
     }
     expect(t.jobRatio).toBeCloseTo(t.job.rps / t.bare.rps);
     if (hasRedisServer()) {

@@ -20,9 +20,9 @@ function table(r: CapacityReport): string {
   const t = r.throughput;
   if (t) {
     lines.push(
-      `| GET /v1/jobs/{id} | ${fmt(t.job.rps)} req/s (${fmt(t.jobRatio * 100)} % of bare) | ≥ 50 % |`,
-      `| GET /status | ${fmt(t.status.rps)} req/s (${fmt(t.statusRatio * 100)} % of bare) | ≥ 50 % |`,
-      `| bare Fastify route | ${fmt(t.bare.rps)} req/s | — |`,
+      `| GET /v1/jobs/{id} | ${fmt(t.job.rps)} req/s (${fmt(t.jobRatio * 100)} % of bare), server CPU ${fmt(t.job.serverCpuUs)} µs/request | ≥ 50 % |`,
+      `| GET /status | ${fmt(t.status.rps)} req/s (${fmt(t.statusRatio * 100)} % of bare), server CPU ${fmt(t.status.serverCpuUs)} µs/request | ≥ 50 % |`,
+      `| bare Fastify route | ${fmt(t.bare.rps)} req/s, server CPU ${fmt(t.bare.serverCpuUs)} µs/request | — |`,
     );
   }
   const c = r.crossInstance;

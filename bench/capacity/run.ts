@@ -94,14 +94,23 @@ export interface CapacityReport {
     | undefined;
   throughput?:
     | {
-        job: Throughput;
-        status: Throughput;
-        bare: Throughput;
+        job: ServerThroughput;
+        status: ServerThroughput;
+        bare: ServerThroughput;
         jobRatio: number;
         statusRatio: number;
       }
     | undefined;
   crossInstance: (LatencySummary & { errors: number }) | { skipped: string };
+}
+
+/** A throughput run and what it cost the server. */
+export interface ServerThroughput extends Throughput {
+  /**
+   * Server CPU time (user + system, from `/proc`) per request answered, µs. It depends less on
+   * other work on the machine than requests per second do.
+   */
+  serverCpuUs: number;
 }
 
 const MB = 1024 * 1024;
@@ -259,15 +268,20 @@ async function measureAllThroughput(
   const bare = await startBare();
   try {
     const [id] = await createJobs(server.url, 1, () => 3_600_000);
-    const run = (url: string) => measureThroughput(url, o.throughputS, o.throughputConnections);
+    const run = async (url: string, pid: number): Promise<ServerThroughput> => {
+      const cpuBefore = cpuMs(pid);
+      const result = await measureThroughput(url, o.throughputS, o.throughputConnections);
+      const serverCpuUs = ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, result.total);
+      return { ...result, serverCpuUs };
+    };
     // Warm each up briefly (JIT), then measure one after another so they never compete.
     if (o.warmupS > 0) {
       for (const url of [`${server.url}/v1/jobs/${id}`, `${server.url}/status`, `${bare.url}/bare`])
         await measureThroughput(url, o.warmupS, o.throughputConnections);
     }
-    const job = await run(`${server.url}/v1/jobs/${id}`);
-    const status = await run(`${server.url}/status`);
-    const bareResult = await run(`${bare.url}/bare`);
+    const job = await run(`${server.url}/v1/jobs/${id}`, server.pid);
+    const status = await run(`${server.url}/status`, server.pid);
+    const bareResult = await run(`${bare.url}/bare`, bare.pid);
     return {
       job,
       status,

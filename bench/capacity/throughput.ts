@@ -19,6 +19,8 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 export interface Throughput {
   /** Requests per second, averaged over the run. */
   rps: number;
+  /** Requests answered in the run. */
+  total: number;
   p50Ms: number;
   p99Ms: number;
   /** Transport errors, timeouts and non-2xx answers. */
@@ -35,6 +37,7 @@ export function measureThroughput(
       if (err) return reject(err);
       resolve({
         rps: result.requests.average,
+        total: result.requests.total,
         p50Ms: result.latency.p50,
         p99Ms: result.latency.p99,
         failures: result.errors + result.timeouts + result.non2xx,
