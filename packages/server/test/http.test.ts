@@ -33,6 +33,32 @@ describe('every answer', () => {
     });
   });
 
+  it('answers a known path asked with the wrong method with 405 and the methods it takes', async () => {
+    const { app } = plain;
+    const cases: [string, string, string][] = [
+      ['DELETE', '/v1/jobs', 'GET, HEAD, POST'],
+      ['GET', '/v1/jobs/job_abc/cancel', 'POST'],
+      ['PUT', '/status', 'GET, HEAD'],
+      ['POST', '/v1/jobs/job_abc', 'GET, HEAD'],
+    ];
+    for (const [method, url, allow] of cases) {
+      const res = await app.inject({ method: method as 'GET', url: `${url}?x=1` });
+      expect(res.statusCode, `${method} ${url}`).toBe(405);
+      expect(res.headers.allow).toBe(allow);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(res.json()).toMatchObject({
+        code: 'method_not_allowed',
+        status: 405,
+        detail: `${url} does not take ${method}; it takes ${allow}`,
+        instance: url,
+      });
+    }
+    // A path no route has stays a 404, whatever the method.
+    expect((await app.inject({ method: 'DELETE', url: '/v1/jobs/job_abc/nope' })).statusCode).toBe(
+      404,
+    );
+  });
+
   it('echoes a well-formed X-Request-Id', async () => {
     const { app } = plain;
     const res = await app.inject({

@@ -101,12 +101,50 @@ export function registerErrorHandler(app: FastifyInstance): void {
     );
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      request,
-      reply,
-      'not_found',
-      `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
-    ),
-  );
+  const routes = new RouteMethods();
+  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = routes.methodsFor(path);
+    if (allowed.length > 0) {
+      // RFC 9110 §15.5.6: the path exists, so say which methods it takes.
+      void reply.header('allow', allowed.join(', '));
+      return sendProblem(
+        request,
+        reply,
+        'method_not_allowed',
+        `${path} does not take ${request.method}; it takes ${allowed.join(', ')}`,
+      );
+    }
+    return sendProblem(request, reply, 'not_found', `No route for ${request.method} ${path}`);
+  });
+}
+
+/** Which methods each route pattern takes, to tell a wrong method (405) from a wrong path (404). */
+class RouteMethods {
+  readonly #routes: { pattern: RegExp; methods: Set<string> }[] = [];
+
+  add(method: string | string[], url: string): void {
+    // Catch-all routes (the CORS preflight `OPTIONS *`, static files) say nothing about a path.
+    if (url.includes('*')) return;
+    const source = url
+      .split('/')
+      .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    const pattern = new RegExp(`^${source}$`);
+    let entry = this.#routes.find((r) => r.pattern.source === pattern.source);
+    if (!entry) {
+      entry = { pattern, methods: new Set() };
+      this.#routes.push(entry);
+    }
+    for (const m of Array.isArray(method) ? method : [method]) entry.methods.add(m);
+  }
+
+  methodsFor(path: string): string[] {
+    const methods = new Set<string>();
+    for (const route of this.#routes) {
+      if (route.pattern.test(path)) for (const m of route.methods) methods.add(m);
+    }
+    return [...methods].sort();
+  }
 }
