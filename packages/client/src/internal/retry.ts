@@ -28,6 +28,11 @@ export function retryDelayMs(ctx: ClientContext, error: unknown, attempt: number
   return retryAfterMs === undefined ? backoff : Math.max(retryAfterMs, backoff / 2);
 }
 
+/** Tells the retry budget an answer succeeded: successes refill it (`RetryBudget`). */
+export function recordSuccess(ctx: ClientContext): void {
+  ctx.budget?.recordSuccess();
+}
+
 /** Options of {@link callWithRetries}. */
 export interface CallOptions {
   signal?: AbortSignal | undefined;
@@ -44,7 +49,9 @@ export async function callWithRetries<T>(
 ): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await call(attempt);
+      const result = await call(attempt);
+      recordSuccess(ctx);
+      return result;
     } catch (error) {
       if (signal?.aborted === true) throw signal.reason;
       if (!isTransientError(error) || attempt >= ctx.options.retry.maxRetries) throw error;
@@ -67,12 +74,24 @@ export async function callWithRetries<T>(
 
 /**
  * Waits until the retry budget has a token (taking it), abortable. Waits call this instead of
- * failing: during an outage they slow down to the budget's refill rate.
+ * failing: during an outage they slow down to the budget's refill rate, and an answer that
+ * succeeds meanwhile (refilling the bucket) lets them go at once.
  */
 export async function acquireRetryToken(ctx: ClientContext, signal: AbortSignal): Promise<void> {
   const { budget } = ctx;
   if (budget === undefined) return;
   while (!budget.tryAcquire()) {
-    await sleep(budget.msUntilAvailable(), { clock: ctx.clock, signal });
+    const refilled = new AbortController();
+    const stopListening = budget.onSuccess(() => refilled.abort());
+    try {
+      await sleep(budget.msUntilAvailable(), {
+        clock: ctx.clock,
+        signal: AbortSignal.any([signal, refilled.signal]),
+      });
+    } catch (error) {
+      if (signal.aborted || !refilled.signal.aborted) throw error;
+    } finally {
+      stopListening();
+    }
   }
 }

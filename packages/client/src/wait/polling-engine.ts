@@ -1,7 +1,12 @@
 import { backoffDelayMs } from '../internal/backoff.js';
 import type { TimerHandle } from '../internal/clock.js';
 import type { ClientContext } from '../internal/http.js';
-import { acquireRetryToken, isTransientError, retryDelayMs } from '../internal/retry.js';
+import {
+  acquireRetryToken,
+  isTransientError,
+  recordSuccess,
+  retryDelayMs,
+} from '../internal/retry.js';
 import { sleep, yieldSocket } from '../internal/sleep.js';
 import { DEFAULTS } from '../options.js';
 import type { Job } from '../types/job.js';
@@ -208,6 +213,7 @@ export class PollingEngine implements WaitEngine {
       this.rearm = undefined;
     }
     this.errorStreak = 0;
+    recordSuccess(this.ctx);
     const isBatch = ids.length > 1;
     const transport = isBatch ? 'batch-long-poll' : answer.isHoldApplied ? 'long-poll' : 'poll';
     // A batch snapshot is the first half of a batch long poll; a plain answer is a poll.

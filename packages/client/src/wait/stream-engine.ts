@@ -1,7 +1,12 @@
 import { createApiError, parseProblem } from '../errors/create-api-error.js';
 import { openRequest, readText, type ClientContext, type OpenResponse } from '../internal/http.js';
 import { isJobLike } from '../internal/parse.js';
-import { acquireRetryToken, isTransientError, retryDelayMs } from '../internal/retry.js';
+import {
+  acquireRetryToken,
+  isTransientError,
+  recordSuccess,
+  retryDelayMs,
+} from '../internal/retry.js';
 import { readSseStream } from '../internal/sse-reader.js';
 import type { SseEvent } from '../internal/sse-parser.js';
 import { sleep, yieldSocket } from '../internal/sleep.js';
@@ -73,6 +78,7 @@ export class StreamEngine {
       let open: OpenResponse | undefined;
       let isOpen = false;
       let catchUp: Promise<void> | undefined;
+      let hasEvents = false;
       try {
         open = await this.open(lastEventId, sessionSignal);
         isOpen = true;
@@ -85,6 +91,9 @@ export class StreamEngine {
           idleTimeoutMs: DEFAULTS.sseIdleTimeoutMs,
           signal: sessionSignal,
           onEvent: (event) => {
+            // The first event proves the stream works: it counts as one successful answer.
+            if (!hasEvents) recordSuccess(this.ctx);
+            hasEvents = true;
             errorStreak = 0;
             if (event.hasId) lastEventId = event.lastEventId;
             this.handle(event);
@@ -180,6 +189,7 @@ export class StreamEngine {
         await yieldSocket(this.ctx);
         const answer = await catchUp(ids, signal);
         errorStreak = 0;
+        recordSuccess(this.ctx);
         for (const job of answer.jobs) this.config.onJob(job);
         for (const id of answer.notFound) this.config.onNotFound(id);
       } catch (error) {
