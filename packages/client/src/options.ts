@@ -119,6 +119,11 @@ export const DEFAULTS = {
   maxHoldS: 50,
   /** Concurrent waits beyond this share one `/v1/events` stream instead of a batch long poll. */
   maxBatchSize: 100,
+  /**
+   * A held wait (long poll, batch long poll, event stream) whose re-arm fails once after a success
+   * retries within this (jittered, at least half of it), unless told `Retry-After`.
+   */
+  rearmRetryDelayMs: 50,
   /** Waits joining a shared batch within this window share one re-arm of the held request. */
   joinCoalesceMs: 25,
   /** The last check before a deadline starts this long before it. */

@@ -28,6 +28,27 @@ export function retryDelayMs(ctx: ClientContext, error: unknown, attempt: number
   return retryAfterMs === undefined ? backoff : Math.max(retryAfterMs, backoff / 2);
 }
 
+/**
+ * The delay before re-arming a held wait (a long poll, a batch long poll, an event stream) after
+ * a transient failure; `errorStreak` counts the failures in a row before this one.
+ *
+ * The first failure after a success is retried almost at once (tens of ms, jittered so many
+ * clients do not retry in step, and never more than `retry.baseDelayMs`): while nothing is held,
+ * completions go unnoticed, and one lost answer says little about the server. With the usual
+ * backoff (250-500 ms, or more) a failed re-arm left every wait on a batch long poll blind that
+ * long; under 30 % failures one wait in ten was about a second late (issue 8, `bench/chaos`).
+ * A `Retry-After` is still obeyed, and from the second failure in a row the usual backoff
+ * applies, so an outage costs one extra request per wait engine.
+ */
+export function rearmDelayMs(ctx: ClientContext, error: unknown, errorStreak: number): number {
+  const hasRetryAfter = error instanceof ApiError && error.retryAfterMs !== undefined;
+  if (hasRetryAfter || errorStreak > 0) {
+    return retryDelayMs(ctx, error, Math.max(0, errorStreak - 1));
+  }
+  const ceilingMs = Math.min(DEFAULTS.rearmRetryDelayMs, ctx.options.retry.baseDelayMs);
+  return backoffDelayMs(0, { baseDelayMs: ceilingMs, maxDelayMs: ceilingMs }, ctx.random);
+}
+
 /** Tells the retry budget an answer succeeded: successes refill it (`RetryBudget`). */
 export function recordSuccess(ctx: ClientContext): void {
   ctx.budget?.recordSuccess();

@@ -4,6 +4,7 @@ import type { ClientContext } from '../internal/http.js';
 import {
   acquireRetryToken,
   isTransientError,
+  rearmDelayMs,
   recordSuccess,
   retryDelayMs,
 } from '../internal/retry.js';
@@ -200,7 +201,11 @@ export class PollingEngine implements WaitEngine {
         for (const id of ids) this.failId(id, error);
         return;
       }
-      const delayMs = retryDelayMs(this.ctx, error, this.errorStreak);
+      // A failed re-arm of a held wait leaves every wait on it blind: retried almost at once.
+      const isHeldWait = holdS > 0 && !this.isHoldRefused;
+      const delayMs = isHeldWait
+        ? rearmDelayMs(this.ctx, error, this.errorStreak)
+        : retryDelayMs(this.ctx, error, this.errorStreak);
       this.errorStreak += 1;
       this.ctx.options.logger.debug?.('vtrans: wait request failed, retrying', {
         delayMs,

@@ -1,11 +1,12 @@
+import { ApiError } from '../errors/api-error.js';
 import { createApiError, parseProblem } from '../errors/create-api-error.js';
 import { openRequest, readText, type ClientContext, type OpenResponse } from '../internal/http.js';
 import { isJobLike } from '../internal/parse.js';
 import {
   acquireRetryToken,
   isTransientError,
+  rearmDelayMs,
   recordSuccess,
-  retryDelayMs,
 } from '../internal/retry.js';
 import { readSseStream } from '../internal/sse-reader.js';
 import type { SseEvent } from '../internal/sse-parser.js';
@@ -112,9 +113,15 @@ export class StreamEngine {
         this.config.onFatal(failure);
         return;
       }
-      // A stream that ends cleanly after delivering events reconnects at once; one that keeps
-      // failing or ending empty backs off, so a broken proxy cannot cause a tight loop.
-      const delayMs = errorStreak === 0 ? 0 : retryDelayMs(this.ctx, failure, errorStreak - 1);
+      // A stream that delivered events since the last failure resumes at once (Last-Event-ID
+      // loses nothing) unless told `Retry-After`; the first empty or failed session after that is
+      // retried almost at once too (see rearmDelayMs), then further ones back off, so a broken
+      // proxy cannot cause a tight loop.
+      const hasRetryAfter = failure instanceof ApiError && failure.retryAfterMs !== undefined;
+      const delayMs =
+        errorStreak === 0 && !hasRetryAfter
+          ? 0
+          : rearmDelayMs(this.ctx, failure, Math.max(0, errorStreak - 1));
       errorStreak += 1;
       this.ctx.options.logger.debug?.('vtrans: event stream ended, reconnecting', {
         delayMs,
@@ -200,7 +207,8 @@ export class StreamEngine {
         }
         for (const id of ids) this.pending.add(id);
         try {
-          await sleep(retryDelayMs(this.ctx, error, errorStreak++), {
+          // The catch-up is part of arming the stream: retried like a held wait's re-arm.
+          await sleep(rearmDelayMs(this.ctx, error, errorStreak++), {
             clock: this.ctx.clock,
             signal,
           });
