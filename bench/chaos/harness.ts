@@ -45,6 +45,7 @@ export type Fate = 'completed' | 'error' | 'canceled';
 export interface ScenarioResult {
   name: string;
   clients: number;
+  strategy: WaitStrategy;
   faults: string;
   waits: number;
   /** Waits that ended with the job's real fate. */
@@ -192,6 +193,7 @@ export async function runScenario(
     return {
       name: scenario.name,
       clients: waiters.length,
+      strategy: options.strategy ?? 'auto',
       faults: scenario.faults ?? 'none',
       waits: options.waits,
       correct: options.waits - wrong.length,

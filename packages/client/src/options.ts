@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from './internal/clock.js';
 import type { Job } from './types/job.js';
 import type { Logger } from './types/logger.js';
 
@@ -25,10 +26,13 @@ export interface RetryOptions {
    */
   maxDelayMs?: number;
   /**
-   * The per-client token bucket every retry draws from, or `false` for none.
-   * @default { capacity: 20, refillPerSecond: 1 }
+   * The per-client token bucket every retry draws from, or `false` for none. Each retry takes a
+   * token; tokens come back with time (`refillPerSecond`) and with each successful answer
+   * (`refillPerSuccess`), up to `capacity`. An outage (no successes) is held to the burst, then
+   * the time refill; under partial failure (fewer failures than successes) it stays topped up.
+   * @default { capacity: 20, refillPerSecond: 1, refillPerSuccess: 1 }
    */
-  budget?: { capacity?: number; refillPerSecond?: number } | false;
+  budget?: { capacity?: number; refillPerSecond?: number; refillPerSuccess?: number } | false;
 }
 
 /** Options of {@link VtransClient}. */
@@ -104,7 +108,7 @@ export const DEFAULTS = {
     maxRetries: 2,
     baseDelayMs: 500,
     maxDelayMs: 10_000,
-    budget: { capacity: 20, refillPerSecond: 1 },
+    budget: { capacity: 20, refillPerSecond: 1, refillPerSuccess: 1 },
   },
   timeoutMs: 600_000,
   strategy: 'auto',
@@ -115,6 +119,11 @@ export const DEFAULTS = {
   maxHoldS: 50,
   /** Concurrent waits beyond this share one `/v1/events` stream instead of a batch long poll. */
   maxBatchSize: 100,
+  /**
+   * A held wait (long poll, batch long poll, event stream) whose re-arm fails once after a success
+   * retries within this (jittered, at least half of it), unless told `Retry-After`.
+   */
+  rearmRetryDelayMs: 50,
   /** Waits joining a shared batch within this window share one re-arm of the held request. */
   joinCoalesceMs: 25,
   /** The last check before a deadline starts this long before it. */
@@ -135,7 +144,7 @@ export interface ResolvedClientOptions {
     maxRetries: number;
     baseDelayMs: number;
     maxDelayMs: number;
-    budget: { capacity: number; refillPerSecond: number } | false;
+    budget: { capacity: number; refillPerSecond: number; refillPerSuccess: number } | false;
   };
   logger: Logger;
 }
@@ -155,9 +164,6 @@ function invalid(name: string, expected: string, value: unknown): TypeError {
   const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
   return new TypeError(`Invalid option "${name}": expected ${expected}, got ${shown}`);
 }
-
-/** The longest delay a JavaScript timer can hold (longer ones fire at once). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 function number(name: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -219,6 +225,12 @@ export function normaliseClientOptions(options: ClientOptions): ResolvedClientOp
                 'retry.budget.refillPerSecond',
                 budget.refillPerSecond,
                 DEFAULTS.retry.budget.refillPerSecond,
+                0,
+              ),
+              refillPerSuccess: number(
+                'retry.budget.refillPerSuccess',
+                budget.refillPerSuccess,
+                DEFAULTS.retry.budget.refillPerSuccess,
                 0,
               ),
             },

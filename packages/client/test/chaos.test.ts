@@ -52,6 +52,29 @@ describe('200 concurrent waits with 30 % of status requests failing', () => {
   );
 });
 
+describe('200 waits with strategy long-poll on one client, 30 % of status requests 500', () => {
+  it('all end with the job’s real fate: successes refill the retry budget, so no wait starves', async () => {
+    // Each forced long poll is its own request stream, so one client meets ~60 failures at once:
+    // three times the budget's burst. A budget refilled only by time (1 token/s) left waits
+    // starving until their deadline; its last check then failed 30 % of the time.
+    const result = await runScenario(
+      { name: '30% 500', faults: '500=0.3' },
+      {
+        waits: WAITS,
+        clients: 1,
+        strategy: 'long-poll',
+        durationMs: [200, 1200],
+        seed: 'chaos-long-poll-budget',
+        timeoutMs: 15_000,
+      },
+    );
+    expect(result.wrong).toEqual([]);
+    expect(result.correct).toBe(WAITS);
+    expect(result.byOutcome['500']).toBeGreaterThan(WAITS / 10);
+    expect(result.requests).toBeLessThanOrEqual(WAITS * MAX_REQUESTS_PER_WAIT);
+  });
+});
+
 describe('outages and restarts', () => {
   const dirs: string[] = [];
   afterAll(() => {

@@ -26,6 +26,10 @@ describe('option validation', () => {
     [{ baseUrl: 'http://x', requestTimeoutMs: Number.NaN }, 'requestTimeoutMs'],
     [{ baseUrl: 'http://x', retry: { maxRetries: -1 } }, 'retry.maxRetries'],
     [{ baseUrl: 'http://x', retry: { budget: { capacity: 0 } } }, 'retry.budget.capacity'],
+    [
+      { baseUrl: 'http://x', retry: { budget: { refillPerSuccess: -1 } } },
+      'retry.budget.refillPerSuccess',
+    ],
     [{ baseUrl: 'http://x', fetch: 'nope' }, 'fetch'],
   ])('names the bad client option in %j', (options, name) => {
     expect(() => new VtransClient(options as never)).toThrow(

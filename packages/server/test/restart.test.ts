@@ -78,7 +78,7 @@ describe('restarting on the same SQLite file', () => {
     const res = await fetch(`${a.url}/v1/jobs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ simulate: { duration_ms: 50 } }),
+      body: JSON.stringify({ simulate: { duration_ms: 50, outcome: 'completed' } }),
     });
     const job = (await res.json()) as JobBody;
     await fetch(`${a.url}/v1/jobs/${job.id}?wait=10`);

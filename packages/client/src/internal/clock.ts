@@ -15,10 +15,14 @@ export interface Clock {
 /** A source of uniform numbers in [0, 1). */
 export type Random = () => number;
 
-/** The real clock. */
+/** The longest delay a JavaScript timer can hold (longer ones, `Infinity` too, fire at once). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** The real clock. Longer delays than a timer can hold are cut to {@link MAX_TIMER_MS}. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, delayMs) => globalThis.setTimeout(callback, Math.max(0, delayMs)),
+  setTimeout: (callback, delayMs) =>
+    globalThis.setTimeout(callback, Math.min(MAX_TIMER_MS, Math.max(0, delayMs))),
   clearTimeout: (handle) => {
     globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>);
   },

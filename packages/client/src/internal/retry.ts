@@ -28,6 +28,32 @@ export function retryDelayMs(ctx: ClientContext, error: unknown, attempt: number
   return retryAfterMs === undefined ? backoff : Math.max(retryAfterMs, backoff / 2);
 }
 
+/**
+ * The delay before re-arming a held wait (a long poll, a batch long poll, an event stream) after
+ * a transient failure; `errorStreak` counts the failures in a row before this one.
+ *
+ * The first failure after a success is retried almost at once (tens of ms, jittered so many
+ * clients do not retry in step, and never more than `retry.baseDelayMs`): while nothing is held,
+ * completions go unnoticed, and one lost answer says little about the server. With the usual
+ * backoff (250-500 ms, or more) a failed re-arm left every wait on a batch long poll blind that
+ * long; under 30 % failures one wait in ten was about a second late (issue 8, `bench/chaos`).
+ * A `Retry-After` is still obeyed, and from the second failure in a row the usual backoff
+ * applies, so an outage costs one extra request per wait engine.
+ */
+export function rearmDelayMs(ctx: ClientContext, error: unknown, errorStreak: number): number {
+  const hasRetryAfter = error instanceof ApiError && error.retryAfterMs !== undefined;
+  if (hasRetryAfter || errorStreak > 0) {
+    return retryDelayMs(ctx, error, Math.max(0, errorStreak - 1));
+  }
+  const ceilingMs = Math.min(DEFAULTS.rearmRetryDelayMs, ctx.options.retry.baseDelayMs);
+  return backoffDelayMs(0, { baseDelayMs: ceilingMs, maxDelayMs: ceilingMs }, ctx.random);
+}
+
+/** Tells the retry budget an answer succeeded: successes refill it (`RetryBudget`). */
+export function recordSuccess(ctx: ClientContext): void {
+  ctx.budget?.recordSuccess();
+}
+
 /** Options of {@link callWithRetries}. */
 export interface CallOptions {
   signal?: AbortSignal | undefined;
@@ -44,7 +70,9 @@ export async function callWithRetries<T>(
 ): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await call(attempt);
+      const result = await call(attempt);
+      recordSuccess(ctx);
+      return result;
     } catch (error) {
       if (signal?.aborted === true) throw signal.reason;
       if (!isTransientError(error) || attempt >= ctx.options.retry.maxRetries) throw error;
@@ -67,12 +95,24 @@ export async function callWithRetries<T>(
 
 /**
  * Waits until the retry budget has a token (taking it), abortable. Waits call this instead of
- * failing: during an outage they slow down to the budget's refill rate.
+ * failing: during an outage they slow down to the budget's refill rate, and an answer that
+ * succeeds meanwhile (refilling the bucket) lets them go at once.
  */
 export async function acquireRetryToken(ctx: ClientContext, signal: AbortSignal): Promise<void> {
   const { budget } = ctx;
   if (budget === undefined) return;
   while (!budget.tryAcquire()) {
-    await sleep(budget.msUntilAvailable(), { clock: ctx.clock, signal });
+    const refilled = new AbortController();
+    const stopListening = budget.onSuccess(() => refilled.abort());
+    try {
+      await sleep(budget.msUntilAvailable(), {
+        clock: ctx.clock,
+        signal: AbortSignal.any([signal, refilled.signal]),
+      });
+    } catch (error) {
+      if (signal.aborted || !refilled.signal.aborted) throw error;
+    } finally {
+      stopListening();
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { ApiError } from '../errors/api-error.js';
 import type { ClientContext } from '../internal/http.js';
-import { isTransientError } from '../internal/retry.js';
+import { isTransientError, recordSuccess } from '../internal/retry.js';
 import { yieldSocket } from '../internal/sleep.js';
 import { DEFAULTS, type WaitTransport } from '../options.js';
 import type { Job } from '../types/job.js';
@@ -68,6 +68,7 @@ export async function pollInBatches(host: ManyWaitsHost, stop: AbortSignal): Pro
         ifNoneMatch: undefined,
         signal: stop,
       });
+      recordSuccess(host.ctx);
       for (const job of answer.jobs) host.dispatch(job, 'poll');
       for (const id of answer.notFound) host.failId(id, notFoundError(id));
     } catch (error) {

@@ -1,7 +1,13 @@
 import { backoffDelayMs } from '../internal/backoff.js';
 import type { TimerHandle } from '../internal/clock.js';
 import type { ClientContext } from '../internal/http.js';
-import { acquireRetryToken, isTransientError, retryDelayMs } from '../internal/retry.js';
+import {
+  acquireRetryToken,
+  isTransientError,
+  rearmDelayMs,
+  recordSuccess,
+  retryDelayMs,
+} from '../internal/retry.js';
 import { sleep, yieldSocket } from '../internal/sleep.js';
 import { DEFAULTS } from '../options.js';
 import type { Job } from '../types/job.js';
@@ -195,7 +201,11 @@ export class PollingEngine implements WaitEngine {
         for (const id of ids) this.failId(id, error);
         return;
       }
-      const delayMs = retryDelayMs(this.ctx, error, this.errorStreak);
+      // A failed re-arm of a held wait leaves every wait on it blind: retried almost at once.
+      const isHeldWait = holdS > 0 && !this.isHoldRefused;
+      const delayMs = isHeldWait
+        ? rearmDelayMs(this.ctx, error, this.errorStreak)
+        : retryDelayMs(this.ctx, error, this.errorStreak);
       this.errorStreak += 1;
       this.ctx.options.logger.debug?.('vtrans: wait request failed, retrying', {
         delayMs,
@@ -208,6 +218,7 @@ export class PollingEngine implements WaitEngine {
       this.rearm = undefined;
     }
     this.errorStreak = 0;
+    recordSuccess(this.ctx);
     const isBatch = ids.length > 1;
     const transport = isBatch ? 'batch-long-poll' : answer.isHoldApplied ? 'long-poll' : 'poll';
     // A batch snapshot is the first half of a batch long poll; a plain answer is a poll.

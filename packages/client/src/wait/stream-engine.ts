@@ -1,7 +1,13 @@
+import { ApiError } from '../errors/api-error.js';
 import { createApiError, parseProblem } from '../errors/create-api-error.js';
 import { openRequest, readText, type ClientContext, type OpenResponse } from '../internal/http.js';
 import { isJobLike } from '../internal/parse.js';
-import { acquireRetryToken, isTransientError, retryDelayMs } from '../internal/retry.js';
+import {
+  acquireRetryToken,
+  isTransientError,
+  rearmDelayMs,
+  recordSuccess,
+} from '../internal/retry.js';
 import { readSseStream } from '../internal/sse-reader.js';
 import type { SseEvent } from '../internal/sse-parser.js';
 import { sleep, yieldSocket } from '../internal/sleep.js';
@@ -73,6 +79,7 @@ export class StreamEngine {
       let open: OpenResponse | undefined;
       let isOpen = false;
       let catchUp: Promise<void> | undefined;
+      let hasEvents = false;
       try {
         open = await this.open(lastEventId, sessionSignal);
         isOpen = true;
@@ -85,6 +92,9 @@ export class StreamEngine {
           idleTimeoutMs: DEFAULTS.sseIdleTimeoutMs,
           signal: sessionSignal,
           onEvent: (event) => {
+            // The first event proves the stream works: it counts as one successful answer.
+            if (!hasEvents) recordSuccess(this.ctx);
+            hasEvents = true;
             errorStreak = 0;
             if (event.hasId) lastEventId = event.lastEventId;
             this.handle(event);
@@ -103,9 +113,15 @@ export class StreamEngine {
         this.config.onFatal(failure);
         return;
       }
-      // A stream that ends cleanly after delivering events reconnects at once; one that keeps
-      // failing or ending empty backs off, so a broken proxy cannot cause a tight loop.
-      const delayMs = errorStreak === 0 ? 0 : retryDelayMs(this.ctx, failure, errorStreak - 1);
+      // A stream that delivered events since the last failure resumes at once (Last-Event-ID
+      // loses nothing) unless told `Retry-After`; the first empty or failed session after that is
+      // retried almost at once too (see rearmDelayMs), then further ones back off, so a broken
+      // proxy cannot cause a tight loop.
+      const hasRetryAfter = failure instanceof ApiError && failure.retryAfterMs !== undefined;
+      const delayMs =
+        errorStreak === 0 && !hasRetryAfter
+          ? 0
+          : rearmDelayMs(this.ctx, failure, Math.max(0, errorStreak - 1));
       errorStreak += 1;
       this.ctx.options.logger.debug?.('vtrans: event stream ended, reconnecting', {
         delayMs,
@@ -180,6 +196,7 @@ export class StreamEngine {
         await yieldSocket(this.ctx);
         const answer = await catchUp(ids, signal);
         errorStreak = 0;
+        recordSuccess(this.ctx);
         for (const job of answer.jobs) this.config.onJob(job);
         for (const id of answer.notFound) this.config.onNotFound(id);
       } catch (error) {
@@ -190,7 +207,8 @@ export class StreamEngine {
         }
         for (const id of ids) this.pending.add(id);
         try {
-          await sleep(retryDelayMs(this.ctx, error, errorStreak++), {
+          // The catch-up is part of arming the stream: retried like a held wait's re-arm.
+          await sleep(rearmDelayMs(this.ctx, error, errorStreak++), {
             clock: this.ctx.clock,
             signal,
           });

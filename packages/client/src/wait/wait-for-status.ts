@@ -3,7 +3,12 @@ import { hintlessPollDelayMs } from '../internal/backoff.js';
 import { parseRetryAfterMs } from '../internal/headers.js';
 import { requestJson, type ClientContext } from '../internal/http.js';
 import { parseStatus } from '../internal/parse.js';
-import { acquireRetryToken, isTransientError, retryDelayMs } from '../internal/retry.js';
+import {
+  acquireRetryToken,
+  isTransientError,
+  recordSuccess,
+  retryDelayMs,
+} from '../internal/retry.js';
 import { sleep } from '../internal/sleep.js';
 import type { ResolvedWaitOptions, UpdateInfo } from '../options.js';
 import type { StatusResponse } from '../types/job.js';
@@ -48,8 +53,9 @@ export async function waitForStatus(
             Math.max(1, deadlineAtMs - clock.now()),
           ),
         });
-        errorStreak = 0;
         const status = parseStatus(response);
+        errorStreak = 0;
+        recordSuccess(ctx);
         if (last?.result !== status.result) {
           onUpdate?.(status, {
             attempt: requests,
