@@ -13,6 +13,7 @@ import { registerFaults } from './plugins/faults.js';
 import { registerHttpHeaders, requestIdFrom } from './plugins/http-headers.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
 import { registerTenant } from './plugins/tenant.js';
+import { registerRoutePattern } from './http/route-pattern.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -67,6 +68,7 @@ export function buildApp(
   app.addSchema(ProblemSchema);
   registerErrorHandler(app);
   registerTenant(app);
+  registerRoutePattern(app);
   registerHttpHeaders(app, ctx.config.corsOrigins);
   app.addHook('onRequest', (request, reply, done) => {
     if (!ctx.waiters.isClosing) return done();

@@ -6,6 +6,7 @@
  * request is the one public tenant, which `config.ts` allows only on a loopback address.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { routePattern } from '../http/route-pattern.js';
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -218,7 +219,7 @@ export class KeyRing {
  * decodes to `/v1/jobs`, is treated as what it reaches), else the raw path.
  */
 export function accessPath(request: FastifyRequest): string {
-  return request.routeOptions.url ?? request.url.split('?', 1)[0] ?? '';
+  return routePattern(request) ?? request.url.split('?', 1)[0] ?? '';
 }
 
 /** The API routes (`/v1…` and `/status`): keys, tenants and rate limits apply to these. */

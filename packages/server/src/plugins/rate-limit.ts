@@ -5,6 +5,7 @@
  * `onRequest`, so a held long poll counts as one request however often it wakes.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { routePattern } from '../http/route-pattern.js';
 import type { AppContext } from '../context.js';
 import { ProblemError } from '../errors.js';
 import { parsePreferWait } from '../http/conditional.js';
@@ -20,7 +21,7 @@ import type { RateLimitPolicy } from '../rate-limit/types.js';
 /** Whether a request may be held (a long poll asking to wait) or is a stream. */
 function holdKind(request: FastifyRequest): 'hold' | 'stream' | undefined {
   if (request.method !== 'GET') return undefined;
-  const route = request.routeOptions.url ?? '';
+  const route = routePattern(request) ?? '';
   if (route.endsWith('/events')) return 'stream';
   if (route !== '/v1/jobs/:id' && route !== '/v1/jobs') return undefined;
   const query = request.query as { wait?: unknown } | undefined;

@@ -4,6 +4,7 @@
  * unaware of webhooks.
  */
 import type { FastifyInstance } from 'fastify';
+import { routePattern } from '../http/route-pattern.js';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { ProblemError } from '../errors.js';
@@ -92,7 +93,7 @@ function deliveryView(d: DeliveryWithAttempts) {
 export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): void {
   // After validation, before the job is drawn: refuse callback URLs the SSRF guard would refuse.
   app.addHook('preHandler', async (request) => {
-    if (request.method !== 'POST' || request.routeOptions.url !== '/v1/jobs') return;
+    if (request.method !== 'POST' || routePattern(request) !== '/v1/jobs') return;
     const url = (request.body as { callback_url?: unknown } | undefined)?.callback_url;
     if (typeof url !== 'string') return;
     const problem = callbackUrlProblem(url, ctx.config.webhookAllowHosts);
