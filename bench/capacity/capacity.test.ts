@@ -24,7 +24,9 @@ describe('capacity benchmark (quick mode)', () => {
       expect(run.failures).toBe(0);
       expect(run.serverCpuUs).toBeGreaterThan(0);
     }
-    expect(t.jobRatio).toBeCloseTo(t.job.rps / t.bare.rps);
+    expect(t.jobRatios).toHaveLength(QUICK.throughputRounds);
+    expect(Math.min(...t.jobRatios)).toBeLessThanOrEqual(t.jobRatio);
+    expect(Math.max(...t.jobRatios)).toBeGreaterThanOrEqual(t.jobRatio);
     if (hasRedisServer()) {
       expect(report.crossInstance).toMatchObject({ count: QUICK.crossInstanceWaiters, errors: 0 });
     } else {

@@ -51,8 +51,8 @@ export const FULL: CapacityOptions = {
   jobs: 1_000,
   connectBudgetMs: 45_000,
   finishSpreadMs: 3_000,
-  throughputS: 4,
-  throughputRounds: 5,
+  throughputS: 3,
+  throughputRounds: 7,
   warmupS: 2,
   throughputConnections: 50,
   crossInstanceWaiters: 200,
@@ -104,8 +104,12 @@ export interface CapacityReport {
         job: ServerThroughput;
         status: ServerThroughput;
         bare: ServerThroughput;
+        /** Median over the rounds of each round's ratio to the bare route (paired: same spell). */
         jobRatio: number;
         statusRatio: number;
+        /** Each round's ratio, in order. */
+        jobRatios: number[];
+        statusRatios: number[];
       }
     | undefined;
   crossInstance: (LatencySummary & { errors: number }) | { skipped: string };
@@ -268,6 +272,14 @@ async function measureWaiters(
   };
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] ?? NaN)
+    : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+}
+
 /** The run with the median requests per second; failures summed over every run. */
 function medianRun(runs: ServerThroughput[]): ServerThroughput {
   const sorted = [...runs].sort((a, b) => a.rps - b.rps);
@@ -315,6 +327,9 @@ async function measureAllThroughput(
         runs[name].push(await run(targets[name].url, targets[name].pid));
       }
     }
+    // Each round's routes ran back to back, so a round's ratio compares them under the same load.
+    const jobRatios = runs.job.map((r, i) => r.rps / (runs.bare[i]?.rps ?? NaN));
+    const statusRatios = runs.status.map((r, i) => r.rps / (runs.bare[i]?.rps ?? NaN));
     const job = medianRun(runs.job);
     const status = medianRun(runs.status);
     const bareResult = medianRun(runs.bare);
@@ -322,8 +337,10 @@ async function measureAllThroughput(
       job,
       status,
       bare: bareResult,
-      jobRatio: job.rps / bareResult.rps,
-      statusRatio: status.rps / bareResult.rps,
+      jobRatio: median(jobRatios),
+      statusRatio: median(statusRatios),
+      jobRatios,
+      statusRatios,
     };
   } finally {
     await bare.stop();
@@ -373,7 +390,6 @@ export async function runCapacity(
 ): Promise<CapacityReport> {
   const runs = (part: 'waiters' | 'throughput' | 'cross-instance') =>
     !options.only || options.only.includes(part);
-  log(`holding ${options.waiters} long polls on ${options.jobs} jobs…`);
   // One server process for both single-instance parts (its idle RSS is measured first).
   const server = await startVtrans(
     {
@@ -386,15 +402,21 @@ export async function runCapacity(
   let waiters: CapacityReport['waiters'];
   let throughput: CapacityReport['throughput'];
   try {
-    waiters = runs('waiters') ? await measureWaiters(options, server) : undefined;
-    log('measuring throughput…');
-    throughput = runs('throughput') ? await measureAllThroughput(options, server) : undefined;
+    if (runs('waiters')) {
+      log(`holding ${options.waiters} long polls on ${options.jobs} jobs…`);
+      waiters = await measureWaiters(options, server);
+    }
+    if (runs('throughput')) {
+      log('measuring throughput…');
+      throughput = await measureAllThroughput(options, server);
+    }
   } finally {
     await server.stop();
   }
-  log('measuring cross-instance wake latency…');
-  const crossInstance = runs('cross-instance')
-    ? await measureCrossInstance(options)
-    : { skipped: 'not asked for' };
+  let crossInstance: CapacityReport['crossInstance'] = { skipped: 'not asked for' };
+  if (runs('cross-instance')) {
+    log('measuring cross-instance wake latency…');
+    crossInstance = await measureCrossInstance(options);
+  }
   return { waiters, throughput, crossInstance };
 }
