@@ -45,7 +45,8 @@ describe('GET /v1/settings', () => {
       sse_heartbeat_ms: 15_000,
     });
     const post = await srv.app.inject({ method: 'POST', url: '/v1/settings', payload: {} });
-    expect(post.statusCode).toBe(404);
+    expect(post.statusCode).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD');
   });
 
   it('says when choices are not seeded', async () => {
