@@ -63,6 +63,12 @@ abstract class SeriesMetric<L extends string, S> {
 
   protected abstract create(labels: Labels<L>): S;
 
+  protected abstract readonly type: MetricSnapshot['type'];
+
+  protected snapshot(values: MetricSnapshot['values']): MetricSnapshot {
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
+  }
+
   protected all(): IterableIterator<S> {
     return this.#series.values();
   }
@@ -94,13 +100,7 @@ export class SeriesCounter<L extends string> extends SeriesMetric<
 
   get(): Promise<MetricSnapshot> {
     const values = [...this.all()].map((s) => ({ value: s.value, labels: { ...s.labels } }));
-    return Promise.resolve({
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      values,
-      aggregator: 'sum',
-    });
+    return Promise.resolve(this.snapshot(values));
   }
 }
 
@@ -178,13 +178,7 @@ export class SeriesHistogram<L extends string> extends SeriesMetric<L, Histogram
         metricName: `${this.name}_count`,
       });
     }
-    return Promise.resolve({
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      values,
-      aggregator: 'sum',
-    });
+    return Promise.resolve(this.snapshot(values));
   }
 
   async get(): Promise<MetricSnapshot> {

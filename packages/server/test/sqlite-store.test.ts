@@ -7,28 +7,17 @@ import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { RecordCache } from '../src/store/record-cache.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { spawnServer, tempDir } from './helpers/process.js';
+import { jobRecord, T0 } from './helpers/records.js';
 
-const T0 = Date.UTC(2026, 0, 1);
-
-function record(id: string, overrides: Partial<JobRecord> = {}): JobRecord {
-  return {
-    id,
-    tenant: 'acme',
-    sourceUrl: null,
+/** Pending for 10 s, in German, with a callback filter (an array the store must keep intact). */
+const record = (id: string, overrides: Partial<JobRecord> = {}): JobRecord =>
+  jobRecord(id, {
     targetLanguage: 'de',
-    callbackUrl: null,
     callbackEvents: ['job.completed'],
-    createdAt: T0,
     etaAt: T0 + 10_000,
     finishAt: T0 + 10_000,
-    outcome: 'completed',
-    errorCode: null,
-    errorMessage: null,
-    canceledAt: null,
-    emittedStep: 0,
     ...overrides,
-  };
-}
+  });
 
 const dbPath = () => join(mkdtempSync(join(tmpdir(), 'vt-sqlite-')), 'vtrans.db');
 

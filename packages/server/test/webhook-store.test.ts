@@ -8,28 +8,10 @@ import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { DeliveryAttempt, Store } from '../src/store/types.js';
+import { jobRecord, T0 } from './helpers/records.js';
 
-const T0 = Date.UTC(2026, 0, 1);
-
-function record(id: string, overrides: Partial<JobRecord> = {}): JobRecord {
-  return {
-    id,
-    tenant: 'acme',
-    sourceUrl: null,
-    targetLanguage: null,
-    callbackUrl: 'https://hooks.example.com/vtrans',
-    callbackEvents: null,
-    createdAt: T0,
-    etaAt: T0 + 1000,
-    finishAt: T0 + 1000,
-    outcome: 'completed',
-    errorCode: null,
-    errorMessage: null,
-    canceledAt: null,
-    emittedStep: 0,
-    ...overrides,
-  };
-}
+const record = (id: string, overrides: Partial<JobRecord> = {}): JobRecord =>
+  jobRecord(id, { callbackUrl: 'https://hooks.example.com/vtrans', ...overrides });
 
 async function createAndFinish(store: Store, rec: JobRecord): Promise<void> {
   await store.createJob(rec, eventForStep(rec, 0, rec.createdAt));
