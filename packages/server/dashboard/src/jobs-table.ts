@@ -104,7 +104,11 @@ export class JobsTable {
     row.status.className = `badge status-${job.status}`;
     row.status.textContent = job.status;
     row.stage.textContent = formatStage(job.stage);
-    row.cancel.hidden = job.status !== 'pending';
+    const cancelable = job.status === 'pending';
+    // Hiding a focused button would drop keyboard focus to the page: keep it in the row, on its id.
+    // (The change may come from the event stream before the answer to the user's own cancel.)
+    if (!cancelable && row.cancel === document.activeElement) this.focusRow(job.id);
+    row.cancel.hidden = !cancelable;
     row.tr.hidden = !this.#matches(job);
     this.#tickRow(row, now);
     this.#refreshEmpty();
