@@ -85,6 +85,23 @@ export function fateOf(i: number): Fate {
   return i % 10 === 7 ? 'error' : i % 20 === 3 ? 'canceled' : 'completed';
 }
 
+/** The clients the waits run on (`options.clients`, default 1), each counting through `fetchFn`. */
+function waiterClients(
+  baseUrl: string,
+  fetchFn: typeof fetch,
+  options: { clients?: number | undefined; retry?: ClientOptions['retry'] | undefined },
+): VtransClient[] {
+  return Array.from(
+    { length: options.clients ?? 1 },
+    () =>
+      new VtransClient({
+        baseUrl,
+        fetch: fetchFn,
+        ...(options.retry ? { retry: options.retry } : {}),
+      }),
+  );
+}
+
 export async function runScenario(
   scenario: Scenario,
   options: ChaosOptions,
@@ -114,15 +131,7 @@ export async function runScenario(
   };
   try {
     const creator = new VtransClient({ baseUrl: srv.url });
-    const waiters = Array.from(
-      { length: options.clients ?? 1 },
-      () =>
-        new VtransClient({
-          baseUrl: srv.url,
-          fetch: countingFetch,
-          ...(options.retry ? { retry: options.retry } : {}),
-        }),
-    );
+    const waiters = waiterClients(srv.url, countingFetch, options);
     const [lo, hi] = options.durationMs;
     const jobs: { job: Job; fate: Fate; durationMs: number }[] = [];
     for (let i = 0; i < options.waits; i += 50) {
@@ -254,17 +263,13 @@ export async function runOutage(options: OutageOptions): Promise<OutageResult> {
   const requestTimes: number[] = [];
   try {
     const creator = new VtransClient({ baseUrl: srv.url });
-    const waiters = Array.from(
-      { length: options.clients ?? 1 },
-      () =>
-        new VtransClient({
-          baseUrl: proxy.url,
-          ...(options.retry ? { retry: options.retry } : {}),
-          fetch: (input, init) => {
-            requestTimes.push(Date.now());
-            return fetch(input, init);
-          },
-        }),
+    const waiters = waiterClients(
+      proxy.url,
+      (input, init) => {
+        requestTimes.push(Date.now());
+        return fetch(input, init);
+      },
+      options,
     );
     const leadMs = 300;
     const jobs = await Promise.all(

@@ -10,6 +10,7 @@ import {
 import { fixedRandom } from './helpers/clock.js';
 import {
   completedJson,
+  idsOf,
   jobJson,
   sendJson,
   sendProblem,
@@ -19,10 +20,6 @@ import {
 const serve = useScriptedServers();
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function idsOf(req: IncomingMessage): string[] {
-  return new URL(req.url ?? '', 'http://x').searchParams.get('ids')?.split(',') ?? [];
-}
 
 describe('more faults', () => {
   it('does not sleep through a Retry-After longer than a minute on a plain call', async () => {

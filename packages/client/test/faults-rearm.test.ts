@@ -4,12 +4,13 @@
  * only on failures in a row; successful answers refill the retry budget, so waits on a client that
  * meets many scattered failures are not starved.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, VtransClient, type WaitTransport } from '@vtrans/client';
 import { createScaledClock, fixedRandom } from './helpers/clock.js';
 import {
   completedJson,
+  idsOf,
   jobJson,
   sendJson,
   sendProblem,
@@ -24,10 +25,6 @@ const HELD = { 'preference-applied': 'wait=50' };
 function answerAfter(res: ServerResponse, delayMs: number, answer: () => void): void {
   const timer = setTimeout(answer, delayMs);
   res.on('close', () => clearTimeout(timer));
-}
-
-function idsOf(req: IncomingMessage): string[] {
-  return new URL(req.url ?? '', 'http://x').searchParams.get('ids')?.split(',') ?? [];
 }
 
 /** Sleeps among the scheduled delays: not 0 ms yields, request or idle timeouts, or deadlines. */

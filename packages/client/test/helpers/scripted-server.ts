@@ -68,6 +68,11 @@ export async function startScriptedServer(script: Script): Promise<ScriptedServe
   };
 }
 
+/** The job ids of a batch request (`GET /v1/jobs?ids=a,b`). */
+export function idsOf(req: IncomingMessage): string[] {
+  return new URL(req.url ?? '', 'http://x').searchParams.get('ids')?.split(',') ?? [];
+}
+
 /** A job as the server would send it. */
 export function jobJson(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Date.now();
