@@ -118,6 +118,46 @@ export function sendJson(
   res.end(JSON.stringify(body));
 }
 
+/** How {@link sendCutShort} ends an answer. */
+export interface CutShortOptions {
+  /** Share of the JSON body sent before the cut (0: headers only). */
+  share: number;
+  /**
+   * `truncate` declares the full `content-length` and closes (FIN) early, like `VT_FAULTS`
+   * `truncate`; `reset` sends the body chunked and resets (RST) the connection mid-body.
+   */
+  mode: 'truncate' | 'reset';
+}
+
+/**
+ * Sends the headers and the first `share` of a JSON answer, then cuts the connection: the client
+ * gets its status and headers, then a body that ends short.
+ */
+export function sendCutShort(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string>,
+  { share, mode }: CutShortOptions,
+): void {
+  const bytes = Buffer.from(JSON.stringify(body));
+  const framing: Record<string, string> =
+    mode === 'truncate' ? { 'content-length': String(bytes.length) } : {};
+  res.writeHead(status, { 'content-type': 'application/json', ...framing, ...headers });
+  const prefix = bytes.subarray(0, Math.floor(share * bytes.length));
+  if (prefix.length > 0) res.write(prefix);
+  else res.flushHeaders();
+  const { socket } = res;
+  // The headers and the prefix must reach the client before the connection goes.
+  const cut = (): void => {
+    if (socket === null || socket.destroyed) return;
+    if (socket.writableLength > 0) return void setImmediate(cut);
+    if (mode === 'reset') socket.resetAndDestroy();
+    else socket.destroy();
+  };
+  setImmediate(cut);
+}
+
 /** Sends a problem+json error. */
 export function sendProblem(
   res: ServerResponse,
