@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppContext } from './context.js';
 import { MAX_WAIT_S } from './http/conditional.js';
+import { lazyChildLogger } from './logger.js';
 import { configuredKeys, KeyRing, registerAuth, effectiveRateLimits } from './plugins/auth.js';
 import { clientErrorHandler, frameworkErrors } from './plugins/client-errors.js';
 import { registerErrorHandler, sendProblem } from './plugins/error-handler.js';
@@ -43,7 +44,9 @@ export function buildApp(
   logger: FastifyServerOptions['loggerInstance'],
 ): FastifyInstance {
   const app = Fastify({
-    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    ...(logger
+      ? { loggerInstance: logger, childLoggerFactory: lazyChildLogger }
+      : { logger: false }),
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: ctx.config.trustProxy,
     requestIdHeader: false,

@@ -259,26 +259,31 @@ function bearerToken(header: string | undefined): string | undefined | null {
 export function registerAuth(app: FastifyInstance, keys: KeyRing): void {
   app.decorateRequest('principal', undefined);
   if (keys.isOpen) return;
-  app.addHook('onRequest', async (request) => {
-    const token = bearerToken(request.headers.authorization);
-    if (!needsKey(request)) {
-      // A public API route (bare `/status`) counts against the key when one is sent.
-      const principal = token ? keys.lookup(token) : undefined;
-      if (principal && isApiPath(request)) request.principal = principal;
-      return;
-    }
-    if (token === undefined) {
-      throw unauthorized('This route needs an API key: send Authorization: Bearer <key>');
-    }
-    if (token === null) {
-      throw unauthorized(
-        'The Authorization header is malformed: expected "Bearer <key>"',
-        'invalid_request',
-      );
-    }
-    const principal = keys.lookup(token);
-    if (!principal) throw unauthorized('The API key is not valid', 'invalid_token');
-    request.principal = principal;
-    request.tenant = principal.tenant;
-  });
+  // Callback style: authentication is synchronous, so no promise per request.
+  app.addHook('onRequest', (request, _reply, done) => done(authenticate(request, keys)));
+}
+
+/** Sets the request's principal (and tenant) from its key; the 401 to answer, if any. */
+function authenticate(request: FastifyRequest, keys: KeyRing): ProblemError | undefined {
+  const token = bearerToken(request.headers.authorization);
+  if (!needsKey(request)) {
+    // A public API route (bare `/status`) counts against the key when one is sent.
+    const principal = token ? keys.lookup(token) : undefined;
+    if (principal && isApiPath(request)) request.principal = principal;
+    return undefined;
+  }
+  if (token === undefined) {
+    return unauthorized('This route needs an API key: send Authorization: Bearer <key>');
+  }
+  if (token === null) {
+    return unauthorized(
+      'The Authorization header is malformed: expected "Bearer <key>"',
+      'invalid_request',
+    );
+  }
+  const principal = keys.lookup(token);
+  if (!principal) return unauthorized('The API key is not valid', 'invalid_token');
+  request.principal = principal;
+  request.tenant = principal.tenant;
+  return undefined;
 }

@@ -30,16 +30,14 @@ function holdKind(request: FastifyRequest): 'hold' | 'stream' | undefined {
   return asked !== undefined && asked > 0 ? 'hold' : undefined;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The rate-limit subject: the key id, or `ip:<address>` in open mode. */
-    rateSubject: string | undefined;
-  }
-}
-
 export interface RateLimitOptions {
   /** The tiers; requests without a key get `free` (or the first tier). None: no limits. */
   policies: readonly RateLimitPolicy[];
+}
+
+/** Whom a request is counted against: its key, or its client address in open mode. */
+function subjectOf(request: FastifyRequest): string {
+  return request.principal ? request.principal.keyId : `ip:${request.ip}`;
 }
 
 function answerAtOnce(request: FastifyRequest): void {
@@ -55,7 +53,6 @@ export function registerRateLimit(
   ctx: AppContext,
   options: RateLimitOptions,
 ): void {
-  app.decorateRequest('rateSubject', undefined);
   const byName = new Map(options.policies.map((p) => [p.name, p]));
   const anonymousPolicy = byName.get(DEFAULT_TIER) ?? options.policies[0];
   const heldBySubject = new Map<string, number>();
@@ -71,52 +68,68 @@ export function registerRateLimit(
     for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
   };
 
-  app.addHook('onRequest', async (request, reply) => {
-    // The API routes only: operations, docs and the dashboard are not limited.
-    if (request.method === 'OPTIONS' || !isApiPath(request)) return;
-    const subject = request.principal ? request.principal.keyId : `ip:${request.ip}`;
-    request.rateSubject = subject;
-    // Requests without a key (open mode, or bare `/status`) are counted per client address.
-    const policy = request.principal ? byName.get(request.principal.tier) : anonymousPolicy;
-    if (policy) {
-      const decision = await ctx.limiter.consume(subject, policy, ctx.clock.now());
-      const headers = {
-        'ratelimit-policy': formatPolicyHeader(policy),
-        ratelimit: formatRateLimitHeader(policy, decision),
-      };
-      if (!decision.allowed) {
-        ctx.metrics.rateLimited.inc({ tier: policy.name });
-        const retryAfterS = resetSeconds(decision);
-        throw new ProblemError(
-          'rate_limited',
-          `Rate limit of ${policy.limit} requests per ${policy.windowS} s (tier ${policy.name}) reached; retry in ${retryAfterS} s`,
-          { headers: { ...headers, 'retry-after': String(retryAfterS) } },
-        );
-      }
-      setHeaders(reply, headers);
+  /** Charges the request to the policy; a rejection is the 429 to answer. */
+  const charge = async (
+    reply: FastifyReply,
+    subject: string,
+    policy: RateLimitPolicy,
+  ): Promise<void> => {
+    const decision = await ctx.limiter.consume(subject, policy, ctx.clock.now());
+    const headers = {
+      'ratelimit-policy': formatPolicyHeader(policy),
+      ratelimit: formatRateLimitHeader(policy, decision),
+    };
+    if (!decision.allowed) {
+      ctx.metrics.rateLimited.inc({ tier: policy.name });
+      const retryAfterS = resetSeconds(decision);
+      throw new ProblemError(
+        'rate_limited',
+        `Rate limit of ${policy.limit} requests per ${policy.windowS} s (tier ${policy.name}) reached; retry in ${retryAfterS} s`,
+        { headers: { ...headers, 'retry-after': String(retryAfterS) } },
+      );
     }
+    setHeaders(reply, headers);
+  };
+
+  /** Counts a held long poll or stream against the per-key cap; the error to answer, if any. */
+  const admitHold = (request: FastifyRequest, reply: FastifyReply): ProblemError | undefined => {
     const kind = holdKind(request);
-    if (!kind) return;
+    if (!kind) return undefined;
+    const subject = subjectOf(request);
     const held = heldBySubject.get(subject) ?? 0;
     if (held >= cap) {
       if (kind === 'stream') {
-        throw new ProblemError(
+        return new ProblemError(
           'server_busy',
           `This ${request.principal ? 'key' : 'address'} already holds ${cap} long polls and streams; close some or retry shortly`,
           { headers: { 'retry-after': '1' } },
         );
       }
       answerAtOnce(request);
-      return;
+      return undefined;
     }
     heldBySubject.set(subject, held + 1);
     let released = false;
-    const done = () => {
+    const releaseOnce = () => {
       if (released) return;
       released = true;
       release(subject);
     };
-    reply.raw.once('close', done);
-    reply.raw.once('finish', done);
+    reply.raw.once('close', releaseOnce);
+    reply.raw.once('finish', releaseOnce);
+    return undefined;
+  };
+
+  // Callback style: with no policy to charge (open mode's default) nothing here waits, so the
+  // hook makes no promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
+    // The API routes only: operations, docs and the dashboard are not limited.
+    if (request.method === 'OPTIONS' || !isApiPath(request)) return done();
+    // Requests without a key (open mode, or bare `/status`) are counted per client address.
+    const policy = request.principal ? byName.get(request.principal.tier) : anonymousPolicy;
+    if (!policy) return done(admitHold(request, reply));
+    charge(reply, subjectOf(request), policy)
+      .then(() => admitHold(request, reply))
+      .then(done, done);
   });
 }
