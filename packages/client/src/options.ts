@@ -21,8 +21,10 @@ export interface RetryOptions {
    */
   baseDelayMs?: number;
   /**
-   * Cap of one retry delay (a longer `Retry-After` is still honoured, up to the deadline).
-   * @default 10000
+   * Cap of one retry delay (a longer `Retry-After` is still honoured, up to the deadline). Low
+   * enough that a wait meeting a streak of failures notices completion within seconds of the
+   * server recovering; the retry budget, not this cap, keeps an outage from multiplying traffic.
+   * @default 3000
    */
   maxDelayMs?: number;
   /**
@@ -107,7 +109,7 @@ export const DEFAULTS = {
   retry: {
     maxRetries: 2,
     baseDelayMs: 500,
-    maxDelayMs: 10_000,
+    maxDelayMs: 3_000,
     budget: { capacity: 20, refillPerSecond: 1, refillPerSuccess: 1 },
   },
   timeoutMs: 600_000,

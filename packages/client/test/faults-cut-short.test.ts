@@ -145,6 +145,38 @@ describe('a batch long poll whose answers are cut short', () => {
     ]);
   });
 
+  it('backs off no further than retry.maxDelayMs (3 s by default) through a long streak of cut answers', async () => {
+    const ab = ['job_a', 'job_b'];
+    const srv = await serve((req, res, i) => {
+      if (i === 0) return sendJson(res, 200, page(req, []), { etag: 'W/"s1"' });
+      const answer = page(req, ab);
+      const headers = { ...HELD, etag: 'W/"s2"' };
+      if (i <= 8) return sendCutShort(res, 200, answer, headers, { share: 0.5, mode: 'truncate' });
+      return sendJson(res, 200, answer, headers);
+    });
+    const clock = createScaledClock(1000);
+    const client = clientOn(srv.url, clock);
+
+    const done = await Promise.all(ab.map((id) => client.waitForJob(id)));
+
+    expect(done.map((job) => job.status)).toEqual(['completed', 'completed']);
+    expect(srv.requests).toHaveLength(10);
+    // Eight cuts in a row: quick, then 375, 750, 1500 ms and the cap (3 s × 0.75 with random() =
+    // 0.5) — with a 10 s cap the streak would sleep 3, 6, 7.5 and 7.5 s and notice 15 s later.
+    const capped = 0.75 * 3000;
+    expect(retrySleeps(clock.delays)).toEqual([
+      DEFAULTS.joinCoalesceMs,
+      QUICK_MS,
+      375,
+      750,
+      1500,
+      capped,
+      capped,
+      capped,
+      capped,
+    ]);
+  });
+
   it('puts a wait that joins while a held answer is arriving cut short into the very next request', async () => {
     let headersSeen: () => void = () => undefined;
     const heldAnswerArriving = new Promise<void>((resolve) => (headersSeen = resolve));
