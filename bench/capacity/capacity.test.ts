@@ -18,6 +18,8 @@ describe('capacity benchmark (quick mode)', () => {
     expect(w.wake.p50Ms).toBeLessThanOrEqual(w.wake.p99Ms);
     expect(w.rssPeakMb).toBeGreaterThan(0);
     expect(w.rssPeakMb).toBeGreaterThanOrEqual(w.rssBaselineMb);
+    // Read from the server's gauge: a missing gauge would read as NaN.
+    expect(w.loopStallMs).toBeGreaterThanOrEqual(0);
     const t = report.throughput!;
     for (const run of [t.job, t.status, t.bare]) {
       expect(run.rps).toBeGreaterThan(0);

@@ -15,6 +15,7 @@ function table(r: CapacityReport): string {
       `| held long polls (${w.store}) | ${w.requested} opened, ${w.heldAtFirstFinish} held at once; ${w.woken} woken, ${w.lateArrivals} arrived after finish, ${w.errors} errors | 10,000 |`,
       `| server RSS: idle / all held / peak | ${fmt(w.rssBaselineMb)} / ${fmt(w.rssHeldMb)} / ${fmt(w.rssPeakMb)} MB | ≤ 300 MB |`,
       `| wake after completed_at: p50 / p99 / max | ${w.wake.p50Ms} / ${w.wake.p99Ms} / ${w.wake.maxMs} ms | p99 ≤ 100 ms |`,
+      `| longest server event-loop stall while waking (delays every wake) | ${fmt(w.loopStallMs)} ms | — |`,
       `| server CPU per held request (open + hold + wake + answer) | ${fmt(w.cpuPerWaiterUs)} µs | — |`,
     );
   }

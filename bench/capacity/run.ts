@@ -97,6 +97,11 @@ export interface CapacityReport {
         store: string;
         /** Server CPU time per held request, µs: opening, holding, waking and answering it. */
         cpuPerWaiterUs: number;
+        /**
+         * The server's longest event-loop stall from just before the first finish to the last
+         * answer (its `vtrans_event_loop_delay_max_seconds`), ms: a stall delays every wake.
+         */
+        loopStallMs: number;
       }
     | undefined;
   throughput?:
@@ -134,6 +139,17 @@ const HELD_SAMPLE_MS = 250;
 /** Time allowed per job created (SQLite syncs every commit). */
 const CREATE_BUDGET_PER_JOB_MS = 25;
 const HELD_GAUGE = /^vtrans_held_requests (\d+)/m;
+const LOOP_STALL_GAUGE = /^vtrans_event_loop_delay_max_seconds (\S+)/m;
+
+/** The server's longest event-loop stall since its previous scrape, ms (NaN if unreadable). */
+async function loopStallMs(url: string): Promise<number> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return Number(LOOP_STALL_GAUGE.exec(text)?.[1] ?? NaN) * 1000;
+  } catch {
+    return NaN;
+  }
+}
 
 /** The server's held-requests gauge (`/metrics`); 0 when unreadable. */
 async function heldRequests(url: string): Promise<number> {
@@ -254,6 +270,8 @@ async function measureWaiters(
     clearInterval(heldSampler);
   }
   const cpuPerWaiterUs = ((cpuMs(server.pid) - cpuBefore) * 1000) / o.waiters;
+  // The held sampler's last scrape, shortly before the first finish, reset the monitor.
+  const stallMs = await loopStallMs(server.url);
   const woken = results.filter((r) => r.lateMs !== null && r.sentBeforeFinish);
   const failed = results.filter((r) => r.error !== null);
   return {
@@ -269,6 +287,7 @@ async function measureWaiters(
     rssPeakMb: rssPeak / MB,
     store: o.store ?? 'sqlite (default)',
     cpuPerWaiterUs,
+    loopStallMs: stallMs,
   };
 }
 

@@ -67,6 +67,10 @@ export function buildApp(
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   });
+  app.addHook('onClose', (_instance, done) => {
+    ctx.metrics.close();
+    done();
+  });
   app.addSchema(JobSchema);
   app.addSchema(ProblemSchema);
   registerErrorHandler(app);

@@ -3,9 +3,13 @@
  * servers in one process, so the global default registry is never used). Other features add their
  * own metrics with `metrics.counter(...)` / `metrics.histogram(...)`, or `registers: [metrics.registry]`.
  */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SeriesCounter, SeriesHistogram } from './metric-series.js';
 import type { Store } from './store/types.js';
+
+/** How often the event-loop monitor samples (ms); a stall shorter than this is not seen. */
+const LOOP_DELAY_RESOLUTION_MS = 10;
 
 /** Seconds; from a cached read to a long SSE stream or a 50 s hold. */
 const HTTP_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -43,6 +47,8 @@ export interface Metrics {
   /** The text exposition (`GET /metrics`). */
   render(): Promise<string>;
   readonly contentType: string;
+  /** Stops the event-loop monitor (the app's `onClose`). */
+  close(): void;
 }
 
 /** Builds a registry with vtrans's metrics. */
@@ -67,6 +73,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     });
 
   const labels = ['route', 'method', 'status'] as const;
+  // Started by the first scrape, so apps that are never scraped (most tests) run no monitor.
+  let loopDelay: IntervalHistogram | undefined;
   const metrics: Metrics = {
     registry,
     httpRequests: new SeriesCounter({
@@ -99,7 +107,23 @@ export function createMetrics(sources: MetricsSources): Metrics {
     histogram,
     render: () => registry.metrics(),
     contentType: registry.contentType,
+    close: () => loopDelay?.disable(),
   };
+  new Gauge({
+    name: 'vtrans_event_loop_delay_max_seconds',
+    help: 'Longest event-loop delay since the previous scrape (from the second scrape on); a stalled loop delays every answer and wake',
+    registers: [registry],
+    collect() {
+      if (!loopDelay) {
+        loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+        loopDelay.enable();
+      }
+      // The monitor records whole intervals between its ticks; the delay is what exceeds one.
+      const maxMs = loopDelay.max / 1e6;
+      this.set(Math.max(0, maxMs - LOOP_DELAY_RESOLUTION_MS) / 1000);
+      loopDelay.reset();
+    },
+  });
   new Gauge({
     name: 'vtrans_held_requests',
     help: 'Long polls being held right now',

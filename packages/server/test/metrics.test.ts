@@ -116,6 +116,26 @@ describe('GET /metrics', () => {
     expect(await gauges()).toEqual([0, 0]);
   });
 
+  it('reports the longest event-loop stall since the previous scrape', async () => {
+    const { app } = await buildTestApp();
+    const stall = async () =>
+      sample(
+        (await app.inject({ method: 'GET', url: '/metrics' })).body,
+        'vtrans_event_loop_delay_max_seconds',
+      );
+    expect(await stall()).toBe(0); // the first scrape starts the monitor
+    await sleep(40);
+    const until = Date.now() + 250;
+    while (Date.now() < until); // the loop blocked for 250 ms
+    await sleep(20);
+    const blocked = await stall();
+    expect(blocked).toBeGreaterThanOrEqual(0.2);
+    expect(blocked).toBeLessThan(5);
+    await sleep(40);
+    expect(await stall()).toBeLessThan(0.2); // reset by the scrape before
+    await app.close();
+  });
+
   it('needs the metrics token when VT_METRICS_TOKEN is set', async () => {
     const { app } = await buildTestApp({ metricsToken: 'metrics-token-123' });
     const without = await app.inject({ method: 'GET', url: '/metrics' });
