@@ -177,6 +177,45 @@ describe('a batch long poll whose answers are cut short', () => {
     ]);
   });
 
+  it('does not take an answer that leaves a job out, so a 304 against its ETag cannot blind that job', async () => {
+    const srv = await serve((req, res, i) => {
+      if (i === 0) return sendJson(res, 200, page(req, []), { etag: 'W/"s1"' });
+      if (i === 1) {
+        // Whole JSON, but job_b is neither in data nor in not_found (a broken server or proxy).
+        const partial = {
+          data: [completedJson({ id: 'job_a' })],
+          next_cursor: null,
+          not_found: [],
+        };
+        return answerAfter(res, 20, () => sendJson(res, 200, partial, { ...HELD, etag: 'W/"s2"' }));
+      }
+      if (req.headers['if-none-match'] === 'W/"s2"') {
+        // Nothing changed since s2, says the server: only right if s2 had told the whole truth.
+        return answerAfter(res, 20, () => {
+          res.writeHead(304, { ...HELD, etag: 'W/"s2"' });
+          res.end();
+        });
+      }
+      return sendJson(res, 200, page(req, ['job_a', 'job_b']), { ...HELD, etag: 'W/"s3"' });
+    });
+    const clock = createScaledClock(1000);
+    const client = clientOn(srv.url, clock);
+
+    const done = await Promise.all(
+      ['job_a', 'job_b'].map((id) => client.waitForJob(id, { timeoutMs: 120_000 })),
+    );
+
+    expect(done.map((job) => `${job.id} ${job.status}`)).toEqual([
+      'job_a completed',
+      'job_b completed',
+    ]);
+    // The partial answer was refused: the retry still asks against the last whole answer.
+    expect(asked(srv).slice(1, 3)).toEqual([
+      { ids: 'job_a,job_b', isHeld: true, ifNoneMatch: 'W/"s1"' },
+      { ids: 'job_a,job_b', isHeld: true, ifNoneMatch: 'W/"s1"' },
+    ]);
+  });
+
   it('puts a wait that joins while a held answer is arriving cut short into the very next request', async () => {
     let headersSeen: () => void = () => undefined;
     const heldAnswerArriving = new Promise<void>((resolve) => (headersSeen = resolve));

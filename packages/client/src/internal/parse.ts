@@ -45,13 +45,21 @@ export interface BatchBody {
   readonly notFound: readonly string[];
 }
 
-/** The answer to `GET /v1/jobs?ids=…`. */
-export function parseBatch(response: JsonResponse): BatchBody {
+/**
+ * The answer to `GET /v1/jobs?ids=…`. Every id asked must come back, as a job or in `not_found`:
+ * an answer that leaves one out (a broken server or proxy) is malformed, not taken with its ETag —
+ * a later `304` against that ETag would leave the missing job's wait blind until its deadline.
+ */
+export function parseBatch(response: JsonResponse, asked: readonly string[]): BatchBody {
   const page = parseJobPage(response);
   const body = response.body as Record<string, unknown>;
   const notFound = Array.isArray(body.not_found)
     ? body.not_found.filter((id): id is string => typeof id === 'string')
     : [];
+  const answered = new Set([...page.data.map((job) => job.id), ...notFound]);
+  if (!asked.every((id) => answered.has(id))) {
+    throw malformed('every job asked for (or its id in not_found)', response);
+  }
   return { data: page.data, notFound };
 }
 

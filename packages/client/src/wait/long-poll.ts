@@ -76,7 +76,7 @@ export async function fetchBatchStatus(
     timeoutMs: query.holdS * MS_PER_S + ctx.options.requestTimeoutMs,
   });
   const batch =
-    response.status === NOT_MODIFIED ? { data: [], notFound: [] } : parseBatch(response);
+    response.status === NOT_MODIFIED ? { data: [], notFound: [] } : parseBatch(response, ids);
   return {
     status: response.status,
     jobs: batch.data,
