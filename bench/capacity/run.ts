@@ -138,27 +138,25 @@ const HOLD_S = 50;
 const HELD_SAMPLE_MS = 250;
 /** Time allowed per job created (SQLite syncs every commit). */
 const CREATE_BUDGET_PER_JOB_MS = 25;
-const HELD_GAUGE = /^vtrans_held_requests (\d+)/m;
-const LOOP_STALL_GAUGE = /^vtrans_event_loop_delay_max_seconds (\S+)/m;
-
-/** The server's longest event-loop stall since its previous scrape, ms (NaN if unreadable). */
-async function loopStallMs(url: string): Promise<number> {
+/** One unlabelled sample of the server's `/metrics`; `undefined` when unreadable or absent. */
+async function gauge(url: string, name: string): Promise<number | undefined> {
   try {
     const text = await (await fetch(`${url}/metrics`)).text();
-    return Number(LOOP_STALL_GAUGE.exec(text)?.[1] ?? NaN) * 1000;
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? undefined : Number(line.slice(name.length + 1));
   } catch {
-    return NaN;
+    return undefined;
   }
 }
 
-/** The server's held-requests gauge (`/metrics`); 0 when unreadable. */
+/** The server's held-requests gauge; 0 when unreadable. */
 async function heldRequests(url: string): Promise<number> {
-  try {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    return Number(HELD_GAUGE.exec(text)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
+  return (await gauge(url, 'vtrans_held_requests')) ?? 0;
+}
+
+/** The server's longest event-loop stall since its previous scrape, ms (NaN if unreadable). */
+async function loopStallMs(url: string): Promise<number> {
+  return ((await gauge(url, 'vtrans_event_loop_delay_max_seconds')) ?? NaN) * 1000;
 }
 
 export function summarize(values: readonly number[]): LatencySummary {
