@@ -7,9 +7,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, VtransClient, type Job, type UpdateInfo } from '@vtrans/client';
+import { DEFAULTS, type Job, type UpdateInfo } from '@vtrans/client';
 import type { Clock } from '../src/internal/clock.js';
-import { createScaledClock, fixedRandom } from './helpers/clock.js';
+import { clientOnClock, createScaledClock } from './helpers/clock.js';
 import {
   completedJson,
   idsOf,
@@ -64,17 +64,6 @@ function recorder(): { seen: string[]; onUpdate: (job: Job, info: UpdateInfo) =>
   };
 }
 
-/**
- * Time runs 1000× faster (client delays are asserted, not slept); `requestTimeoutMs` is large so
- * a few real milliseconds of a request are not a timeout on this clock.
- */
-function clientOn(url: string, clock: Clock, fetchFn?: typeof fetch): VtransClient {
-  return new VtransClient(
-    { baseUrl: url, requestTimeoutMs: 600_000, ...(fetchFn ? { fetch: fetchFn } : {}) },
-    { clock, random: fixedRandom() },
-  );
-}
-
 describe('a batch long poll whose answers are cut short', () => {
   it('re-arms from the last whole answer after every cut, and each wait resolves on the first whole answer reporting it done', async () => {
     const abc = 'job_a,job_b,job_c';
@@ -113,7 +102,7 @@ describe('a batch long poll whose answers are cut short', () => {
       }
     });
     const clock = createScaledClock(1000);
-    const client = clientOn(srv.url, clock);
+    const client = clientOnClock(srv.url, clock);
     const { seen, onUpdate } = recorder();
 
     const done = await Promise.all(
@@ -155,7 +144,7 @@ describe('a batch long poll whose answers are cut short', () => {
       return sendJson(res, 200, answer, headers);
     });
     const clock = createScaledClock(1000);
-    const client = clientOn(srv.url, clock);
+    const client = clientOnClock(srv.url, clock);
 
     const done = await Promise.all(ab.map((id) => client.waitForJob(id)));
 
@@ -199,7 +188,7 @@ describe('a batch long poll whose answers are cut short', () => {
       return sendJson(res, 200, page(req, ['job_a', 'job_b']), { ...HELD, etag: 'W/"s3"' });
     });
     const clock = createScaledClock(1000);
-    const client = clientOn(srv.url, clock);
+    const client = clientOnClock(srv.url, clock);
 
     const done = await Promise.all(
       ['job_a', 'job_b'].map((id) => client.waitForJob(id, { timeoutMs: 120_000 })),
@@ -245,10 +234,12 @@ describe('a batch long poll whose answers are cut short', () => {
     });
     const clock = createScaledClock(1000);
     let requestCount = 0;
-    const client = clientOn(srv.url, clock, async (input, init) => {
-      const response = await fetch(input, init);
-      if (requestCount++ === 1) headersSeen();
-      return response;
+    const client = clientOnClock(srv.url, clock, {
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        if (requestCount++ === 1) headersSeen();
+        return response;
+      },
     });
     const { seen, onUpdate } = recorder();
 
@@ -330,7 +321,7 @@ describe('a batch long poll whose answers are cut short', () => {
         return scaled.setTimeout(callback, delayMs);
       },
     };
-    const client = clientOn(srv.url, clock);
+    const client = clientOnClock(srv.url, clock);
 
     const first = await Promise.all(
       ['job_a', 'job_b'].map((id) => client.waitForJob(id, { onUpdate })),

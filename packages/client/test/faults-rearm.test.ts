@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, VtransClient, type WaitTransport } from '@vtrans/client';
-import { createScaledClock, fixedRandom } from './helpers/clock.js';
+import { clientOnClock, createScaledClock, fixedRandom } from './helpers/clock.js';
 import {
   completedJson,
   idsOf,
@@ -51,10 +51,7 @@ describe('re-arming held waits after a failure', () => {
       sendJson(res, 200, completedJson(), HELD);
     });
     const clock = createScaledClock(1000);
-    const client = new VtransClient(
-      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
-      { clock, random: fixedRandom() },
-    );
+    const client = clientOnClock(srv.url, clock);
     const job = await client.waitForJob('job_test');
     expect(job.status).toBe('completed');
     expect(srv.requests).toHaveLength(5);
@@ -99,10 +96,7 @@ describe('re-arming held waits after a failure', () => {
       );
     });
     const clock = createScaledClock(1000);
-    const client = new VtransClient(
-      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
-      { clock, random: fixedRandom() },
-    );
+    const client = clientOnClock(srv.url, clock);
     const transports: WaitTransport[] = [];
     const onUpdate = (_job: unknown, info: { transport: WaitTransport }) =>
       transports.push(info.transport);
@@ -125,10 +119,7 @@ describe('re-arming held waits after a failure', () => {
       res.end(`id: 2\ndata: ${JSON.stringify(completedJson())}\n\n`);
     });
     const clock = createScaledClock(10);
-    const client = new VtransClient(
-      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
-      { clock, random: fixedRandom() },
-    );
+    const client = clientOnClock(srv.url, clock);
     const job = await client.waitForJob('job_test', { strategy: 'sse' });
     expect(job.status).toBe('completed');
     expect(srv.requests.map((r) => r.headers['last-event-id'])).toEqual([undefined, '1', '1', '1']);

@@ -8,7 +8,7 @@ import {
   VtransClient,
   isApiError,
 } from '@vtrans/client';
-import { createScaledClock, fixedRandom } from './helpers/clock.js';
+import { clientOnClock, createScaledClock, fixedRandom } from './helpers/clock.js';
 import { jobJson, sendJson, sendProblem, useScriptedServers } from './helpers/scripted-server.js';
 
 const serve = useScriptedServers();
@@ -20,10 +20,7 @@ describe('plain calls under faults', () => {
       else sendJson(res, 200, jobJson());
     });
     const clock = createScaledClock(100);
-    const client = new VtransClient(
-      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
-      { clock, random: fixedRandom() },
-    );
+    const client = clientOnClock(srv.url, clock);
     const job = await client.getJob('job_test');
     expect(job.id).toBe('job_test');
     expect(srv.requests).toHaveLength(2);

@@ -7,7 +7,7 @@ import {
   type Job,
   type WaitTransport,
 } from '@vtrans/client';
-import { createScaledClock, fixedRandom } from './helpers/clock.js';
+import { clientOnClock, createScaledClock, fixedRandom } from './helpers/clock.js';
 import {
   completedJson,
   jobJson,
@@ -40,10 +40,7 @@ describe('waitForJob under faults', () => {
       );
     });
     const clock = createScaledClock(50);
-    const client = new VtransClient(
-      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
-      { clock, random: fixedRandom() },
-    );
+    const client = clientOnClock(srv.url, clock);
     const transports: WaitTransport[] = [];
     const job = await client.waitForJob('job_test', {
       onUpdate: (_j, info) => transports.push(info.transport),
@@ -127,10 +124,7 @@ describe('waitForJob under faults', () => {
       const retryAfter = String(Math.max(1, Math.ceil((createdAt + 10_000 - now) / 1000)));
       sendJson(res, 200, body, done ? {} : { 'retry-after': retryAfter });
     });
-    const client = new VtransClient(
-      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
-      { clock, random: fixedRandom() },
-    );
+    const client = clientOnClock(srv.url, clock);
     const transports = new Set<WaitTransport>();
     const job = await client.waitForJob('job_test', {
       onUpdate: (_j, i) => transports.add(i.transport),
@@ -151,10 +145,7 @@ describe('waitForJob under faults', () => {
       const done = clock.now() - startedAt > 4000;
       sendJson(res, 200, done ? completedJson() : jobJson());
     });
-    const client = new VtransClient(
-      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
-      { clock, random: fixedRandom(0) },
-    );
+    const client = clientOnClock(srv.url, clock, { random: 0 });
     await client.waitForJob('job_test', { strategy: 'poll' });
     const gaps = srv.requests.slice(1).map((r, i) => (r.atMs - (srv.requests[i]?.atMs ?? 0)) * 20);
     expect(gaps.every((gap) => gap >= 200)).toBe(true);
@@ -254,10 +245,7 @@ describe('waitForJob under faults', () => {
       res.end(`id: 2\ndata: ${JSON.stringify(completedJson())}\n\n`);
     });
     const clock = createScaledClock(500);
-    const client = new VtransClient(
-      { baseUrl: srv.url, requestTimeoutMs: 600_000 },
-      { clock, random: fixedRandom() },
-    );
+    const client = clientOnClock(srv.url, clock);
     const job = await client.waitForJob('job_test', { strategy: 'sse' });
     expect(job.status).toBe('completed');
     expect(srv.requests).toHaveLength(2);

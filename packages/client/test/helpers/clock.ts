@@ -1,3 +1,4 @@
+import { VtransClient } from '@vtrans/client';
 import type { Clock } from '../../src/internal/clock.js';
 
 /** A clock whose time runs `factor` times faster than real time, recording every scheduled delay. */
@@ -27,4 +28,20 @@ export function createScaledClock(factor: number): ScaledClock {
 /** A random source returning a fixed value (0.5 unless told). */
 export function fixedRandom(value = 0.5): () => number {
   return () => value;
+}
+
+/**
+ * A client on `clock` with a fixed random source (`random`, 0.5 unless told), so its delays can be
+ * asserted; `requestTimeoutMs` is large so a few real milliseconds of a request are not a timeout on
+ * a scaled clock.
+ */
+export function clientOnClock(
+  url: string,
+  clock: Clock,
+  options: { random?: number; fetch?: typeof fetch } = {},
+): VtransClient {
+  return new VtransClient(
+    { baseUrl: url, requestTimeoutMs: 600_000, ...(options.fetch ? { fetch: options.fetch } : {}) },
+    { clock, random: fixedRandom(options.random) },
+  );
 }
