@@ -1,0 +1,335 @@
+/**
+ * What a Redis growth run measures: Redis memory by key kind, list-query latency through a real
+ * server, a retention sweep (its duration and what it does to everyone else meanwhile), a restart's
+ * time to ready, and how much event history the store keeps.
+ */
+import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { RedisStore } from '../../../packages/server/src/store/redis-store.js';
+import { DEFAULT_JOB_ID } from '../../../packages/server/src/sim/simulator.js';
+import { freePort, rssBytes, SERVER_MAIN, scratchDir } from '../../capacity/processes.js';
+
+export interface KeyKindMemory {
+  /** The key's kind: its first segment after the prefix (`job`, `jobs`, `events`, …). */
+  kind: string;
+  keys: number;
+  bytes: number;
+  /** Stream entries or sorted-set / set members, summed over the keys (0 for strings and hashes). */
+  entries: number;
+}
+
+export interface RedisMemory {
+  /** `used_memory` of INFO minus that of the empty server. */
+  usedBytes: number;
+  byKind: KeyKindMemory[];
+}
+
+const pct = (sorted: number[], p: number): number =>
+  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0);
+
+async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+/** The empty server's `used_memory`, to subtract (call before populating). */
+export async function baselineMemory(url: string): Promise<number> {
+  const redis = new Redis(url);
+  try {
+    return await usedMemory(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** `MEMORY USAGE` of every key under the prefix (exact: SAMPLES 0), summed by key kind. */
+export async function measureRedisMemory(
+  url: string,
+  prefix = 'vt:',
+  baselineBytes = 0,
+): Promise<RedisMemory> {
+  const redis = new Redis(url);
+  try {
+    const kinds = new Map<string, KeyKindMemory>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+      cursor = next;
+      const pipe = redis.pipeline();
+      for (const key of keys) {
+        pipe.memory('USAGE', key, 'SAMPLES', 0);
+        pipe.type(key);
+      }
+      const replies = (await pipe.exec()) ?? [];
+      const sizes = redis.pipeline();
+      keys.forEach((key, i) => {
+        const type = replies[2 * i + 1]?.[1];
+        if (type === 'stream') sizes.xlen(key);
+        else if (type === 'zset') sizes.zcard(key);
+        else if (type === 'set') sizes.scard(key);
+        else sizes.echo('0');
+      });
+      const counts = (await sizes.exec()) ?? [];
+      keys.forEach((key, i) => {
+        const kind = key.slice(prefix.length).split(':')[0] ?? key;
+        const entry = kinds.get(kind) ?? { kind, keys: 0, bytes: 0, entries: 0 };
+        entry.keys++;
+        entry.bytes += Number(replies[2 * i]?.[1] ?? 0);
+        entry.entries += Number(counts[i]?.[1] ?? 0);
+        kinds.set(kind, entry);
+      });
+    } while (cursor !== '0');
+    return {
+      usedBytes: (await usedMemory(redis)) - baselineBytes,
+      byKind: [...kinds.values()].sort((a, b) => b.bytes - a.bytes),
+    };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+}
+
+function summarize(ms: number[], errors: number): LatencySummary {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const r = (n: number) => Math.round(n * 10) / 10;
+  return {
+    count: sorted.length,
+    p50Ms: r(pct(sorted, 0.5)),
+    p99Ms: r(pct(sorted, 0.99)),
+    maxMs: r(sorted.at(-1) ?? 0),
+    errors,
+  };
+}
+
+export interface ListProbe {
+  status: string | undefined;
+  /** Where the page starts: a job the cursor names, or none for the first page. */
+  cursor: { createdAt: number; id: string } | undefined;
+  label: string;
+}
+
+export interface ListLatency extends LatencySummary {
+  status: string;
+  /** Jobs the last answer held (a page should be full unless the list ends). */
+  lastPageSize: number;
+}
+
+const encodeCursor = (c: { createdAt: number; id: string }): string =>
+  Buffer.from(JSON.stringify([c.createdAt, c.id])).toString('base64url');
+
+/**
+ * `GET /v1/jobs` with each status filter (and none), from each cursor position, `rounds` times
+ * each (interleaved, so a slow spell of a shared machine touches every kind); latency per status.
+ */
+export async function measureLists(
+  serverUrl: string,
+  cursors: ListProbe['cursor'][],
+  rounds: number,
+  limit = 20,
+): Promise<ListLatency[]> {
+  const statuses = [undefined, 'pending', 'completed', 'error', 'canceled'];
+  const byStatus = new Map<string, { ms: number[]; errors: number; last: number }>();
+  for (let round = 0; round < rounds; round++) {
+    for (const status of statuses) {
+      for (const cursor of cursors) {
+        const q = new URLSearchParams({ limit: String(limit) });
+        if (status) q.set('status', status);
+        if (cursor) q.set('cursor', encodeCursor(cursor));
+        const entry = byStatus.get(status ?? 'any') ?? { ms: [], errors: 0, last: 0 };
+        byStatus.set(status ?? 'any', entry);
+        const started = performance.now();
+        try {
+          const res = await fetch(`${serverUrl}/v1/jobs?${q}`);
+          const body = (await res.json()) as { data?: unknown[] };
+          entry.ms.push(performance.now() - started);
+          if (!res.ok) entry.errors++;
+          entry.last = body.data?.length ?? 0;
+        } catch {
+          entry.errors++;
+        }
+      }
+    }
+  }
+  return [...byStatus].map(([status, e]) => ({
+    status,
+    ...summarize(e.ms, e.errors),
+    lastPageSize: e.last,
+  }));
+}
+
+export interface SweepResult {
+  deleted: number;
+  elapsedMs: number;
+  /** Longest gap between answers to a PING loop on another connection (Redis blocked). */
+  redisMaxStallMs: number;
+  /** A job read through the running server every 10 ms meanwhile. */
+  probe: LatencySummary;
+  /** The sweeping process's own longest event-loop stall. */
+  loopMaxMs: number;
+}
+
+/**
+ * Runs the store's retention sweep (`purgeExpired`, the code the server runs on its timer) with
+ * cutoff `before`, while a PING loop watches Redis and a reader probes the server.
+ */
+export async function measureSweep(
+  url: string,
+  before: number,
+  probe: { serverUrl: string; jobId: string },
+  prefix = 'vt:',
+): Promise<SweepResult> {
+  const store = await RedisStore.connect(url, { keyPrefix: prefix, commandTimeoutMs: 120_000 });
+  const pinger = new Redis(url);
+  let done = false;
+  let redisMaxStallMs = 0;
+  const pings = (async () => {
+    while (!done) {
+      const t = performance.now();
+      await pinger.ping();
+      redisMaxStallMs = Math.max(redisMaxStallMs, performance.now() - t);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  const probeMs: number[] = [];
+  let probeErrors = 0;
+  const reads = (async () => {
+    while (!done) {
+      const t = performance.now();
+      try {
+        const res = await fetch(`${probe.serverUrl}/v1/jobs/${probe.jobId}`);
+        await res.arrayBuffer();
+        if (res.ok) probeMs.push(performance.now() - t);
+        else probeErrors++;
+      } catch {
+        probeErrors++;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const started = performance.now();
+  try {
+    const deleted = await store.purgeExpired(before, [DEFAULT_JOB_ID]);
+    const elapsedMs = performance.now() - started;
+    return {
+      deleted,
+      elapsedMs: Math.round(elapsedMs),
+      redisMaxStallMs: Math.round(redisMaxStallMs),
+      probe: summarize(probeMs, probeErrors),
+      loopMaxMs: Math.round(loop.max / 1e6),
+    };
+  } finally {
+    loop.disable();
+    done = true;
+    await Promise.all([pings, reads]);
+    pinger.disconnect();
+    await store.close();
+  }
+}
+
+export interface EventHistory {
+  entries: number;
+  /** Age of the oldest event kept, relative to `now`, hours. */
+  oldestAgeHours: number;
+}
+
+/** How far back a tenant's event stream reaches. */
+export async function measureEventHistory(
+  url: string,
+  tenant: string,
+  now: number,
+  prefix = 'vt:',
+): Promise<EventHistory> {
+  const redis = new Redis(url);
+  try {
+    const key = `${prefix}events:${tenant}`;
+    const [first] = await redis.xrange(key, '-', '+', 'COUNT', 1);
+    const oldest = first ? Number(first[0].split('-')[0]) : now;
+    return {
+      entries: await redis.xlen(key),
+      oldestAgeHours: Math.round(((now - oldest) / 3_600_000) * 100) / 100,
+    };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface RunningServer {
+  url: string;
+  pid: number;
+  /** When `/healthz` first answered and when `/readyz` first answered 200, ms after the spawn. */
+  liveAfterMs: number;
+  readyAfterMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the built server on the Redis store and times it to `/healthz` and `/readyz` (a restart
+ * with everything the store holds). `env` adds to the defaults (the retention, the log level).
+ */
+export async function startServerTimed(
+  redisUrl: string,
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): Promise<RunningServer> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [SERVER_MAIN], {
+    cwd: scratchDir(),
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      VT_STORE: redisUrl,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  let liveAfterMs = -1;
+  let readyAfterMs = -1;
+  const deadline = started + timeoutMs;
+  while (readyAfterMs < 0) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: ${stderr}`);
+    if (performance.now() > deadline) {
+      await stop();
+      throw new Error(`the server was not ready within ${timeoutMs} ms: ${stderr}`);
+    }
+    const ok = (path: string) =>
+      fetch(`${url}${path}`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
+    if (liveAfterMs < 0 && (await ok('/healthz'))) liveAfterMs = performance.now() - started;
+    if (liveAfterMs >= 0 && (await ok('/readyz'))) readyAfterMs = performance.now() - started;
+    else await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    url,
+    pid: child.pid ?? -1,
+    liveAfterMs: Math.round(liveAfterMs),
+    readyAfterMs: Math.round(readyAfterMs),
+    stop,
+  };
+}
+
+export const serverRssMb = (pid: number): number => Math.round(rssBytes(pid) / 1_048_576);
