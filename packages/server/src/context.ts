@@ -8,7 +8,6 @@ import type { RateLimiter } from './rate-limit/types.js';
 import { createRandom, type Random } from './sim/rng.js';
 import { watchStats, type StatsRing } from './routes/stats.js';
 import { openStore } from './store/open-store.js';
-import { RedisStore } from './store/redis-store.js';
 import type { Store } from './store/types.js';
 import { Hub } from './wait/hub.js';
 import { Scheduler } from './wait/scheduler.js';
@@ -73,10 +72,8 @@ export async function createContext(
     scheduler: new Scheduler(timedStore, hub, clock, log),
     waiters,
     metrics,
-    // With Redis every instance counts against the same windows.
-    limiter:
-      overrides.limiter ??
-      (store instanceof RedisStore ? store.rateLimiter() : new MemoryRateLimiter()),
+    // A shared store (Redis) keeps the counters, so every instance counts against the same windows.
+    limiter: overrides.limiter ?? store.rateLimiter?.() ?? new MemoryRateLimiter(),
     random: createRandom(config.seed),
     clock,
     startedAt: clock.now(),

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { eventForStep } from '../src/sim/job-events.js';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
@@ -133,5 +134,35 @@ describe('one server per SQLite file', () => {
     const third = await spawnServer({ env });
     expect((await fetch(`${third.url}/readyz`)).status).toBe(200);
     await third.kill();
+  });
+});
+
+describe('the SQLite schema', () => {
+  it('migrates a version 1 database to version 2, keeping its jobs', async () => {
+    const path = dbPath();
+    const first = new SqliteStore(path);
+    const rec = record('job_old', {
+      finishAt: T0 + 60_000,
+      callbackUrl: 'https://hooks.example.com/vtrans',
+      callbackEvents: null,
+    });
+    await first.createJob(rec, eventForStep(rec, 0, T0));
+    await first.close();
+    // Make it what version 1 wrote: the same tables without the webhook ones.
+    const raw = new Database(path);
+    raw.exec(
+      'DROP TABLE webhook_deliveries; DROP TABLE webhook_attempts; DROP TABLE webhook_secrets',
+    );
+    raw.pragma('user_version = 1');
+    raw.close();
+
+    const store = new SqliteStore(path);
+    expect(await store.getJob('job_old')).toMatchObject({ id: 'job_old' });
+    await store.cancelJob('job_old', T0 + 5, (c) => eventForStep(c, TERMINAL_STEP, T0 + 5));
+    expect(await store.listDeliveries('job_old')).toHaveLength(1);
+    await store.close();
+    const check = new Database(path);
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    check.close();
   });
 });

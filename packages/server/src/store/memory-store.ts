@@ -27,11 +27,17 @@ interface IdempotencyEntry {
   createdAt: number;
 }
 
+/** A record of its own for the caller (the callback filter array included). */
+const copy = (r: JobRecord): JobRecord => ({
+  ...r,
+  callbackEvents: r.callbackEvents && [...r.callbackEvents],
+});
+
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   readonly #jobs = new Map<string, JobRecord>();
   readonly #idempotency = new Map<string, IdempotencyEntry>();
-  readonly #events: StoredEvent[] = [];
+  #events: StoredEvent[] = [];
   readonly #notifier = new Notifier();
   readonly #deliveries = new Map<string, DeliveryWithAttempts>();
   readonly #secrets = new Map<string, WebhookSecretSet>();
@@ -60,7 +66,7 @@ export class MemoryStore implements Store {
           : { kind: 'conflict' };
       }
     }
-    this.#jobs.set(record.id, { ...record });
+    this.#jobs.set(record.id, copy(record));
     const event = this.#append(created);
     if (idemKey !== undefined && idem) {
       this.#idempotency.set(idemKey, {
@@ -70,19 +76,19 @@ export class MemoryStore implements Store {
       });
     }
     this.#notifier.publish({ kind: 'event', event });
-    return { kind: 'created', record: { ...record }, event };
+    return { kind: 'created', record: copy(record), event };
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
     const rec = this.#jobs.get(id);
-    return rec ? { ...rec } : null;
+    return rec ? copy(rec) : null;
   }
 
   async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
     const out: JobRecord[] = [];
     for (const id of ids) {
       const rec = this.#jobs.get(id);
-      if (rec) out.push({ ...rec });
+      if (rec) out.push(copy(rec));
     }
     return out;
   }
@@ -98,10 +104,7 @@ export class MemoryStore implements Store {
         matches.push(rec);
       }
     }
-    return matches
-      .sort(compareNewestFirst)
-      .slice(0, q.limit)
-      .map((r) => ({ ...r }));
+    return matches.sort(compareNewestFirst).slice(0, q.limit).map(copy);
   }
 
   async cancelJob(
@@ -111,15 +114,15 @@ export class MemoryStore implements Store {
   ): Promise<CancelResult> {
     const rec = this.#jobs.get(id);
     if (!rec) return { kind: 'missing' };
-    if (rec.canceledAt !== null) return { kind: 'already-canceled', record: { ...rec } };
-    if (now >= rec.finishAt) return { kind: 'finished', record: { ...rec } };
+    if (rec.canceledAt !== null) return { kind: 'already-canceled', record: copy(rec) };
+    if (now >= rec.finishAt) return { kind: 'finished', record: copy(rec) };
     rec.canceledAt = now;
     rec.emittedStep = TERMINAL_STEP;
-    const newEvent = makeEvent({ ...rec });
+    const newEvent = makeEvent(copy(rec));
     const event = this.#append(newEvent);
     this.#queueDelivery(rec, newEvent, TERMINAL_STEP);
     this.#notifier.publish({ kind: 'event', event });
-    return { kind: 'canceled', record: { ...rec }, event };
+    return { kind: 'canceled', record: copy(rec), event };
   }
 
   async emitSteps(emissions: readonly StepEmission[]): Promise<StoredEvent[]> {
@@ -151,9 +154,7 @@ export class MemoryStore implements Store {
   }
 
   async unfinishedJobs(): Promise<JobRecord[]> {
-    return [...this.#jobs.values()]
-      .filter((r) => r.emittedStep < TERMINAL_STEP)
-      .map((r) => ({ ...r }));
+    return [...this.#jobs.values()].filter((r) => r.emittedStep < TERMINAL_STEP).map(copy);
   }
 
   async purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {
@@ -167,8 +168,8 @@ export class MemoryStore implements Store {
     }
     for (const [key, entry] of this.#idempotency)
       if (entry.createdAt < before) this.#idempotency.delete(key);
-    const firstKept = this.#events.findIndex((e) => e.at >= before);
-    this.#events.splice(0, firstKept === -1 ? this.#events.length : firstKept);
+    // Not a prefix: an event written late (a step caught up after a restart) carries an old `at`.
+    this.#events = this.#events.filter((e) => e.at >= before);
     for (const [id, d] of this.#deliveries)
       if (d.createdAt < before && d.state !== 'pending') this.#deliveries.delete(id);
     return deleted;

@@ -4,6 +4,7 @@
  */
 import type { Job, JobRecord, JobStatus } from '../sim/job-model.js';
 import { ProblemError } from '../errors.js';
+import type { RateLimiter } from '../rate-limit/types.js';
 
 /**
  * The store's backend does not answer (a shared store while its server is away). A `ProblemError`,
@@ -202,6 +203,11 @@ export interface Store {
     graceMs: number,
   ): Promise<WebhookSecretSet>;
   subscribe(listener: (notice: StoreNotice) => void): () => void;
+  /**
+   * Rate-limit counters kept in the store, for a store shared by several instances so they all
+   * count against the same windows. A store without it leaves each instance its own counters.
+   */
+  rateLimiter?(): RateLimiter;
   /** Resolves when the backend answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

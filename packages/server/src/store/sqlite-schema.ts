@@ -1,0 +1,109 @@
+/**
+ * The SQLite store's file: its tables and indexes, and opening a file in WAL mode with its schema
+ * brought up to date (`user_version` counts the schema versions).
+ */
+import Database from 'better-sqlite3';
+import { TERMINAL_STEP } from '../sim/job-model.js';
+
+/** 1: jobs, idempotency keys, events. 2: webhook deliveries, attempts and secrets. */
+export const SCHEMA_VERSION = 2;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  source_url TEXT,
+  target_language TEXT,
+  callback_url TEXT,
+  callback_events TEXT,
+  created_at INTEGER NOT NULL,
+  eta_at INTEGER NOT NULL,
+  finish_at INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  error_code TEXT,
+  error_message TEXT,
+  canceled_at INTEGER,
+  emitted_step INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_by_tenant ON jobs (tenant, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs (emitted_step) WHERE emitted_step < ${TERMINAL_STEP};
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  tenant TEXT NOT NULL,
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  response TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant, key)
+);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id_ms INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  tenant TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_tenant ON events (tenant, seq);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (at);
+`;
+
+/** Migration from schema version 1 to 2. */
+const WEBHOOK_SCHEMA = `
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  url TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  lease_until INTEGER
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+  WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_job ON webhook_deliveries (job_id, created_at);
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+  delivery_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  next_attempt_at INTEGER,
+  PRIMARY KEY (delivery_id, attempt)
+);
+CREATE TABLE IF NOT EXISTS webhook_secrets (
+  tenant TEXT PRIMARY KEY,
+  current TEXT NOT NULL,
+  previous TEXT,
+  previous_expires_at INTEGER
+);
+`;
+
+/** Opens the file in WAL mode and brings its schema up to date (closing it again on failure). */
+export function openDatabase(path: string): Database.Database {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // FULL: the WAL is synced on every commit, so an acknowledged write survives power loss.
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(
+        `The database at ${path} has schema version ${version}; this server knows ${SCHEMA_VERSION}`,
+      );
+    }
+    db.exec(SCHEMA);
+    if (version < 2) db.exec(WEBHOOK_SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
