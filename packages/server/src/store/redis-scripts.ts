@@ -1,16 +1,62 @@
 /**
  * The Redis store's Lua scripts: each write, its event (XADD) and its notice (PUBLISH) run as one
  * atomic step on the server, so no instance ever sees a record without its event or the reverse.
- * Every key a script touches is passed in KEYS.
+ * The keys a script touches are passed in KEYS, except those named by what it reads (an idempotency
+ * entry's job, webhook deliveries), which it builds from the key prefix.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
- * A Lua function the event-writing scripts share: queues a webhook delivery (unless one with this
- * id exists) in the same atomic step as its event. Delivery keys are built from the prefix.
+ * Lua functions the job scripts share.
+ * - `job_fields(v)`: a `job:<id>` value's step, canceled offset ('' when not canceled), createdAt,
+ *   finish offset, outcome code and where its JSON part starts (see `redis-layout.ts`);
+ * - `status_of(v, now)`: the job's status at `now` as a code (`p`, `x`, or the outcome code),
+ *   exactly as `statusAt` computes it;
+ * - `lt(a, b)`: byte order of two strings, as Redis orders sorted-set members (Lua's `<` follows
+ *   the locale);
+ * - `xadd(key, retention_ms, field, value)`: appends an event, trimming entries older than the
+ *   retention (by Redis's clock, as the stream ids are) a whole stream node at a time;
+ * - `settled(key, finish_at, id, trim_below)`: notes a job whose terminal event was just written,
+ *   forgetting those that finished before `trim_below`;
+ * - `queue_delivery(...)`: queues a webhook delivery (unless one with this id exists) in the same
+ *   atomic step as its event. Delivery keys are built from the prefix.
  */
-const QUEUE_DELIVERY_FN = `
+export const JOB_LUA_LIB = `
+local function job_fields(v)
+  local step, canceled, created, duration, outcome, json_at =
+    string.match(v, '^(%d+)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|()')
+  return tonumber(step), canceled, tonumber(created), tonumber(duration), outcome, json_at
+end
+
+local function status_of(v, now)
+  local _, canceled, created, duration, outcome = job_fields(v)
+  if canceled ~= '' then return 'x' end
+  if now >= created + duration then return outcome end
+  return 'p'
+end
+
+local function lt(a, b)
+  if a == b then return false end
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
+local function xadd(key, retention_ms, field, value)
+  local t = redis.call('TIME')
+  local min_id = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(retention_ms)
+  if min_id < 0 then min_id = 0 end
+  return redis.call('XADD', key, 'MINID', '~', string.format('%d', min_id), '*', field, value)
+end
+
+local function settled(key, finish_at, id, trim_below)
+  redis.call('ZADD', key, finish_at, id)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. trim_below)
+end
+
 local function queue_delivery(p, id, job_id, created_at, json)
   if id == '' then return end
   local dk = p .. 'delivery:' .. id
@@ -24,92 +70,108 @@ end
 `;
 
 /**
- * KEYS: job, tenant index, unfinished set, tenant set, tenant stream[, idempotency key]
- * ARGV: id, tenant, createdAt, record JSON, finishAt, emittedStep, event JSON, channel,
- *       stream MAXLEN, idempotency value, idempotency TTL ms
- * → {'idem', stored value} | {'created', event id}; an error reply when the id exists.
+ * KEYS: job, its listing index, unfinished-at, recently-settled, tenant set, tenant stream
+ *       [, idempotency key]
+ * ARGV: id, tenant, createdAt, job value, finishAt, where it starts ('u' unfinished, 's' settled,
+ *       'x' canceled), event field, event value, channel, notice, idempotency value, idempotency
+ *       TTL ms, key prefix, event retention ms, recently-settled trim instant, emittedStep < terminal
+ *       ('1' or '0')
+ * → {'idem', stored value[, its job's value]} | {'created', event id}; an error reply when the id
+ *   exists. An idempotency key whose job is gone (deleted by retention) is forgotten.
  */
-export const CREATE_JOB_LUA = `
-if KEYS[6] then
-  local existing = redis.call('GET', KEYS[6])
-  if existing then return {'idem', existing} end
+export const CREATE_JOB_LUA = `${JOB_LUA_LIB}
+if KEYS[7] then
+  local existing = redis.call('GET', KEYS[7])
+  if existing then
+    local nl = string.find(existing, '\\n', 1, true)
+    if not nl or string.sub(existing, nl + 1, nl + 1) ~= 'j' then return {'idem', existing} end
+    local job = redis.call('GET', ARGV[13] .. 'job:' .. string.sub(existing, nl + 2))
+    if job then return {'idem', existing, job} end
+  end
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return redis.error_reply('VTJOBEXISTS a job with this id exists')
 end
-redis.call('HSET', KEYS[1], 'r', ARGV[4], 'tenant', ARGV[2], 'finishAt', ARGV[5],
-  'canceledAt', '', 'emittedStep', ARGV[6])
+redis.call('SET', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-redis.call('SADD', KEYS[3], ARGV[1])
-redis.call('SADD', KEYS[4], ARGV[2])
-local eid = redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[9], '*', 'e', ARGV[7])
-if KEYS[6] then redis.call('SET', KEYS[6], ARGV[10], 'PX', ARGV[11]) end
-redis.call('PUBLISH', ARGV[8], eid .. ' ' .. ARGV[7])
+if ARGV[16] == '1' then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1]) end
+if ARGV[6] == 's' then settled(KEYS[4], ARGV[5], ARGV[1], ARGV[15]) end
+redis.call('SADD', KEYS[5], ARGV[2])
+local eid = xadd(KEYS[6], ARGV[14], ARGV[7], ARGV[8])
+if KEYS[7] then redis.call('SET', KEYS[7], ARGV[11], 'PX', ARGV[12]) end
+redis.call('PUBLISH', ARGV[9], eid .. ' ' .. ARGV[10])
 return {'created', eid}
 `;
 
 /**
- * KEYS: job, unfinished set, tenant stream
- * ARGV: id, now, event JSON, channel, stream MAXLEN, terminal step, key prefix,
- *       delivery id ('' for none), delivery JSON
- * → {'missing'} | {'already-canceled', canceledAt} | {'finished'} | {'canceled', event id}
+ * KEYS: job, unfinished index, outcome index, canceled index, unfinished-at, recently-settled,
+ *       tenant stream
+ * ARGV: id, now, the canceled job's value, createdAt, event field, event value, channel, notice,
+ *       key prefix, event retention ms, delivery id ('' for none), delivery JSON
+ * → {'missing'} | {'already-canceled', canceled offset} | {'finished'} | {'canceled', event id}
  */
-export const CANCEL_JOB_LUA = `${QUEUE_DELIVERY_FN}
-local f = redis.call('HMGET', KEYS[1], 'finishAt', 'canceledAt')
-if not f[1] then return {'missing'} end
-if f[2] and f[2] ~= '' then return {'already-canceled', f[2]} end
-if tonumber(ARGV[2]) >= tonumber(f[1]) then return {'finished'} end
-redis.call('HSET', KEYS[1], 'canceledAt', ARGV[2], 'emittedStep', ARGV[6])
-redis.call('SREM', KEYS[2], ARGV[1])
-local eid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'e', ARGV[3])
-queue_delivery(ARGV[7], ARGV[8], ARGV[1], ARGV[2], ARGV[9])
-redis.call('PUBLISH', ARGV[4], eid .. ' ' .. ARGV[3])
+export const CANCEL_JOB_LUA = `${JOB_LUA_LIB}
+local v = redis.call('GET', KEYS[1])
+if not v then return {'missing'} end
+local _, canceled, created, duration = job_fields(v)
+if canceled ~= '' then return {'already-canceled', canceled} end
+if tonumber(ARGV[2]) >= created + duration then return {'finished'} end
+redis.call('SET', KEYS[1], ARGV[3])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
+redis.call('ZREM', KEYS[6], ARGV[1])
+local eid = xadd(KEYS[7], ARGV[10], ARGV[5], ARGV[6])
+queue_delivery(ARGV[9], ARGV[11], ARGV[1], ARGV[2], ARGV[12])
+redis.call('PUBLISH', ARGV[7], eid .. ' ' .. ARGV[8])
 return {'canceled', eid}
 `;
 
+/** Arguments per emission of `EMIT_STEPS_LUA`, after its five leading ones. */
+export const EMIT_STRIDE = 10;
+
 /**
- * Compare-and-set of each job's `emittedStep`: a step's event is written only if no step as far
- * along was written before (by this instance or another).
- * KEYS: unfinished set, then per emission: job, tenant stream
- * ARGV: channel, stream MAXLEN, terminal step, key prefix, then per emission: id, step,
- *       event JSON, event instant, delivery id ('' for none), delivery JSON
+ * Compare-and-set of each job's emitted step: a step's event is written only if no step as far
+ * along was written before (by this instance or another). The terminal step moves the job from its
+ * tenant's unfinished index to its outcome's.
+ * KEYS: unfinished-at, recently-settled, then per emission: job, tenant stream, unfinished index,
+ *       outcome index
+ * ARGV: channel, terminal step, key prefix, event retention ms, recently-settled trim instant, then
+ *       per emission: id, step, event field, event value, notice, createdAt, finishAt, event
+ *       instant, delivery id ('' for none), delivery JSON
  * → per emission, the event id or '' when skipped.
  */
-export const EMIT_STEPS_LUA = `${QUEUE_DELIVERY_FN}
+export const EMIT_STEPS_LUA = `${JOB_LUA_LIB}
 local out = {}
-local n = (#KEYS - 1) / 2
+local n = (#KEYS - 2) / 4
+local terminal = tonumber(ARGV[2])
 for i = 1, n do
-  local jk, sk = KEYS[2 * i], KEYS[2 * i + 1]
-  local a = 4 + 6 * (i - 1)
-  local id, step, ev = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
-  local cur = redis.call('HGET', jk, 'emittedStep')
-  if cur and tonumber(cur) < tonumber(step) then
-    redis.call('HSET', jk, 'emittedStep', step)
-    if tonumber(step) >= tonumber(ARGV[3]) then redis.call('SREM', KEYS[1], id) end
-    local eid = redis.call('XADD', sk, 'MAXLEN', '~', ARGV[2], '*', 'e', ev)
-    queue_delivery(ARGV[4], ARGV[a + 5], id, ARGV[a + 4], ARGV[a + 6])
-    redis.call('PUBLISH', ARGV[1], eid .. ' ' .. ev)
-    out[i] = eid
-  else
-    out[i] = ''
+  local jk, sk, uk, ok = KEYS[4 * i - 1], KEYS[4 * i], KEYS[4 * i + 1], KEYS[4 * i + 2]
+  local a = 5 + ${EMIT_STRIDE} * (i - 1)
+  local id, step = ARGV[a + 1], tonumber(ARGV[a + 2])
+  local v = redis.call('GET', jk)
+  out[i] = ''
+  if v then
+    local cur, canceled = job_fields(v)
+    if cur < step then
+      redis.call('SET', jk, ARGV[a + 2] .. string.sub(v, (string.find(v, '|', 1, true))))
+      if step >= terminal then
+        redis.call('ZREM', KEYS[1], id)
+        if canceled == '' then
+          redis.call('ZREM', uk, id)
+          redis.call('ZADD', ok, ARGV[a + 6], id)
+          settled(KEYS[2], ARGV[a + 7], id, ARGV[5])
+        end
+      end
+      local eid = xadd(sk, ARGV[4], ARGV[a + 3], ARGV[a + 4])
+      queue_delivery(ARGV[3], ARGV[a + 9], id, ARGV[a + 8], ARGV[a + 10])
+      redis.call('PUBLISH', ARGV[1], eid .. ' ' .. ARGV[a + 5])
+      out[i] = eid
+    end
   end
 end
 return out
-`;
-
-/**
- * Deletes a finished job if it is still finished before the cutoff (re-checked atomically).
- * KEYS: job, tenant index   ARGV: id, before, terminal step → 1 deleted, 0 kept
- */
-export const PURGE_JOB_LUA = `
-local f = redis.call('HMGET', KEYS[1], 'finishAt', 'canceledAt', 'emittedStep')
-if not f[1] then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
-local ended = tonumber(f[1])
-if f[2] and f[2] ~= '' then ended = tonumber(f[2]) end
-if tonumber(f[3]) < tonumber(ARGV[3]) or ended >= tonumber(ARGV[2]) then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-return 1
 `;
 
 /** A script run by its SHA, sent again in full when the server lost its script cache (a restart). */

@@ -1,13 +1,12 @@
 /**
- * The shared store for several instances (`VT_STORE=redis://host:port`). Layout, under one prefix:
+ * The shared store for several instances (`VT_STORE=redis://host:port`). Jobs, their listing
+ * indexes, events and idempotency keys are laid out as `redis-layout.ts` describes, under one
+ * prefix, with webhook deliveries and secrets beside them (`redis-webhooks.ts`); every write's
+ * event is published on the channel `notices` in the same script as the write.
  *
- * - `job:<id>` hash: `r` the record as JSON at creation, plus the two fields that change
- *   (`canceledAt`, `emittedStep`) and `finishAt`, so Lua scripts never re-encode JSON;
- * - `jobs:<tenant>` sorted set (score createdAt) — the listing index, newest first;
- * - `unfinished` set — jobs whose terminal event is unwritten (the scheduler's work list);
- * - `events:<tenant>` stream — the event log; ids `<ms>-<seq>` are the SSE event ids;
- * - `idem:<len>:<tenant>:<key>` string with a TTL of the retention — idempotency keys;
- * - channel `notices` — every write's event, published in the same script as the write.
+ * Each tenant's event stream keeps the retention: every append trims entries older than it (by
+ * Redis's clock, whole stream nodes at a time) and the retention sweep (`redis-sweep.ts`) trims to
+ * the exact cutoff.
  *
  * It fails fast: no offline queue and a command timeout, so while Redis is away every call rejects
  * within about two seconds with `StoreUnavailableError` (503 `store_unavailable`), never hangs.
@@ -25,6 +24,20 @@ import {
   watchConnection,
   withTimeout,
 } from './redis-connection.js';
+import {
+  decodeEvent,
+  decodeRecord,
+  encodeRecord,
+  eventJson,
+  idempotencyValue,
+  indexStateOf,
+  LAYOUT_VERSION,
+  parseCompactEvent,
+  readIdempotency,
+  RedisKeys,
+  storedEvent,
+} from './redis-layout.js';
+import { LIST_JOBS_LUA, listJobsByIndex } from './redis-list.js';
 import { RedisNotices, type RedisStoreLog } from './redis-notices.js';
 import { ReadBatcher } from './redis-read-batch.js';
 import { RedisRateLimiter } from './redis-rate-limiter.js';
@@ -32,11 +45,11 @@ import {
   CANCEL_JOB_LUA,
   CREATE_JOB_LUA,
   EMIT_STEPS_LUA,
+  EMIT_STRIDE,
   LuaScript,
-  PURGE_JOB_LUA,
 } from './redis-scripts.js';
+import { RedisSweeper } from './redis-sweep.js';
 import { RedisWebhooks } from './redis-webhooks.js';
-import { isBefore, matchesStatus } from './status-filter.js';
 import {
   parseEventId,
   StoreUnavailableError,
@@ -59,7 +72,7 @@ import {
 export type { RedisStoreLog } from './redis-notices.js';
 
 export interface RedisStoreOptions {
-  /** How long idempotency keys are kept (their TTL). @default 24 h */
+  /** How long jobs' events and idempotency keys are kept (streams are trimmed to it). @default 24 h */
   retentionMs?: number;
   /** Prefix of every key and channel (several deployments on one Redis). @default 'vt:' */
   keyPrefix?: string;
@@ -73,29 +86,14 @@ export interface RedisStoreOptions {
 
 const DEFAULT_RETENTION_MS = 86_400_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-/** Streams are trimmed by age in `purgeExpired`; this caps one tenant's stream in between. */
-const STREAM_MAX_LEN = 1_000_000;
+/**
+ * `recently-settled` keeps a job this long past the event instant of a later write (it only
+ * matters to a listing at an instant before the job's finish).
+ */
+const RECENTLY_SETTLED_MS = 60_000;
 const READ_CHUNK = 500;
 const EMIT_CHUNK = 500;
-const LIST_SCAN_MIN = 100;
 const SILENT_LOG: RedisStoreLog = { info: () => {}, warn: () => {}, error: () => {} };
-
-function recordFrom(fields: Record<string, string>): JobRecord | null {
-  if (fields.r === undefined) return null;
-  const record = JSON.parse(fields.r) as JobRecord;
-  record.canceledAt = fields.canceledAt ? Number(fields.canceledAt) : null;
-  record.emittedStep = Number(fields.emittedStep ?? record.emittedStep);
-  return record;
-}
-
-const eventJson = (event: NewEvent): string =>
-  JSON.stringify({
-    tenant: event.tenant,
-    jobId: event.jobId,
-    type: event.type,
-    at: event.at,
-    data: event.data,
-  });
 
 /** The delivery id and JSON a step's event queues ('' and '' when it queues none). */
 function deliveryArgs(record: JobRecord, event: NewEvent, step: number): [string, string] {
@@ -109,7 +107,8 @@ export class RedisStore implements Store {
   readonly #sub: Redis;
   readonly #notices: RedisNotices;
   readonly #webhooks: RedisWebhooks;
-  readonly #prefix: string;
+  readonly #sweeper: RedisSweeper;
+  readonly #keys: RedisKeys;
   readonly #retentionMs: number;
   readonly #log: RedisStoreLog;
   readonly #where: string;
@@ -117,13 +116,13 @@ export class RedisStore implements Store {
     create: new LuaScript(CREATE_JOB_LUA),
     cancel: new LuaScript(CANCEL_JOB_LUA),
     emit: new LuaScript(EMIT_STEPS_LUA),
-    purge: new LuaScript(PURGE_JOB_LUA),
+    list: new LuaScript(LIST_JOBS_LUA),
   };
   #closed = false;
   readonly #reads = new ReadBatcher<JobRecord | null>((ids) => this.#readJobs(ids));
 
   private constructor(url: string, options: RedisStoreOptions) {
-    this.#prefix = options.keyPrefix ?? 'vt:';
+    this.#keys = new RedisKeys(options.keyPrefix ?? 'vt:');
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.#log = options.log ?? SILENT_LOG;
     this.#where = describeRedisUrl(url);
@@ -132,12 +131,14 @@ export class RedisStore implements Store {
     const isClosed = () => this.#closed;
     watchConnection(this.#redis, 'commands', this.#where, this.#log, isClosed);
     watchConnection(this.#sub, 'notices', this.#where, this.#log, isClosed);
-    this.#webhooks = new RedisWebhooks(this.#redis, this.#prefix, (fn) => this.#guard(fn));
+    const guard = <T>(fn: () => Promise<T>) => this.#guard(fn);
+    this.#webhooks = new RedisWebhooks(this.#redis, this.#keys.prefix, guard);
+    this.#sweeper = new RedisSweeper(this.#redis, this.#keys, guard, this.#webhooks);
     this.#notices = new RedisNotices(
       this.#sub,
-      `${this.#prefix}notices`,
+      this.#keys.notices,
       {
-        tenants: () => this.#guard(() => this.#redis.smembers(this.#key('tenants'))),
+        tenants: () => this.#guard(() => this.#redis.smembers(this.#keys.tenants)),
         readEvents: (tenant, afterId, limit) => this.readEvents(tenant, afterId, limit),
       },
       this.#log,
@@ -161,19 +162,33 @@ export class RedisStore implements Store {
       const reason = err instanceof Error ? err.message : String(err);
       throw new Error(`Redis at ${store.#where} does not answer (${reason})`, { cause: err });
     }
+    try {
+      await store.#checkLayout();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
     return store;
   }
 
-  #key(...parts: string[]): string {
-    return this.#prefix + parts.join(':');
-  }
-
-  #jobKey(id: string): string {
-    return this.#key('job', id);
-  }
-
-  #streamKey(tenant: string): string {
-    return this.#key('events', tenant);
+  /** Claims an empty prefix for this layout; refuses data written in another. */
+  async #checkLayout(): Promise<void> {
+    const keys = this.#keys;
+    let layout = await this.#redis.get(keys.layout);
+    if (layout === null) {
+      // Data without a layout mark is from before the mark existed.
+      if ((await this.#redis.exists(keys.tenants)) === 0) {
+        await this.#redis.set(keys.layout, LAYOUT_VERSION, 'NX');
+        layout = await this.#redis.get(keys.layout);
+      }
+    }
+    if (layout !== LAYOUT_VERSION) {
+      throw new Error(
+        `Redis at ${this.#where} holds vtrans data in an older layout under the prefix ` +
+          `${JSON.stringify(keys.prefix)}; this version cannot read it: delete those keys ` +
+          `(see docs/deployment.md) or use an empty Redis`,
+      );
+    }
   }
 
   /** Runs a Redis call; connection trouble becomes `StoreUnavailableError`. */
@@ -194,36 +209,40 @@ export class RedisStore implements Store {
     created: NewEvent,
     idem?: IdempotencyInput,
   ): Promise<CreateResult> {
+    const k = this.#keys;
+    const state = indexStateOf(record);
     const keys = [
-      this.#jobKey(record.id),
-      this.#key('jobs', record.tenant),
-      this.#key('unfinished'),
-      this.#key('tenants'),
-      this.#streamKey(record.tenant),
+      k.job(record.id),
+      k.index(state, record.tenant),
+      k.unfinishedAt,
+      k.recentlySettled,
+      k.tenants,
+      k.stream(record.tenant),
     ];
-    if (idem) keys.push(this.#key('idem', String(record.tenant.length), record.tenant, idem.key));
+    if (idem) keys.push(k.idempotency(record.tenant, idem.key));
     const reply = (await this.#guard(() =>
       this.#scripts.create.run(this.#redis, keys, [
         record.id,
         record.tenant,
         record.createdAt,
-        JSON.stringify(record),
+        encodeRecord(record),
         record.finishAt,
-        record.emittedStep,
+        state === 'canceled' ? 'x' : state === 'unfinished' ? 'u' : 's',
+        ...storedEvent(record, created),
+        k.notices,
         eventJson(created),
-        this.#key('notices'),
-        STREAM_MAX_LEN,
-        idem ? `${idem.fingerprint}\n${JSON.stringify(created.data)}` : '',
+        idem ? idempotencyValue(idem.fingerprint, record, created) : '',
         this.#retentionMs,
+        k.prefix,
+        this.#retentionMs,
+        created.at - RECENTLY_SETTLED_MS,
+        record.emittedStep < TERMINAL_STEP ? '1' : '0',
       ]),
-    )) as [string, string];
+    )) as [string, string, string?];
     if (reply[0] === 'idem') {
-      const newline = reply[1].indexOf('\n');
-      return reply[1].slice(0, newline) === idem?.fingerprint
-        ? {
-            kind: 'replayed',
-            response: JSON.parse(reply[1].slice(newline + 1)) as StoredEvent['data'],
-          }
+      const stored = readIdempotency(reply[1], reply[2]);
+      return stored.fingerprint === idem?.fingerprint
+        ? { kind: 'replayed', response: stored.reply }
         : { kind: 'conflict' };
     }
     return { kind: 'created', record: { ...record }, event: { ...created, id: reply[1] } };
@@ -232,21 +251,25 @@ export class RedisStore implements Store {
   /** Reads of one job asked for in the same tick share one round trip (see `ReadBatcher`). */
   getJob(id: string): Promise<JobRecord | null> {
     // Each caller gets its own copy: records are plain objects callers may change.
-    return this.#reads.get(id).then((r) => (r ? { ...r } : null));
+    return this.#reads
+      .get(id)
+      .then((r) =>
+        r ? { ...r, callbackEvents: r.callbackEvents && [...r.callbackEvents] } : null,
+      );
   }
 
   async #readJobs(ids: string[]): Promise<(JobRecord | null | Error)[]> {
-    const replies = await this.#guard(async () => {
-      const pipeline = this.#redis.pipeline();
-      for (const id of ids) pipeline.hgetall(this.#jobKey(id));
-      return (await pipeline.exec()) ?? [];
-    });
-    return ids.map((_, i) => {
-      const [err, fields] = replies[i] ?? [new Error('no reply'), null];
-      return err
-        ? new StoreUnavailableError(`The Redis store failed a read: ${err.message}`)
-        : recordFrom(fields as Record<string, string>);
-    });
+    try {
+      const values = await this.#guard(() => this.#redis.mget(ids.map((id) => this.#keys.job(id))));
+      return ids.map((id, i) => {
+        const value = values[i];
+        return value === null || value === undefined ? null : decodeRecord(id, value);
+      });
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      return ids.map(() => new StoreUnavailableError(`The Redis store failed a read: ${reason}`));
+    }
   }
 
   async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
@@ -260,24 +283,12 @@ export class RedisStore implements Store {
     return out;
   }
 
-  async listJobs(q: ListQuery): Promise<JobRecord[]> {
-    const index = this.#key('jobs', q.tenant);
-    const max = q.before ? String(q.before.createdAt) : '+inf';
-    const chunk = Math.max(LIST_SCAN_MIN, q.limit * 2);
-    const out: JobRecord[] = [];
-    // Members with equal scores come in reverse id order, matching the (createdAt, id) keyset.
-    for (let offset = 0; out.length < q.limit; offset += chunk) {
-      const ids = await this.#guard(() =>
-        this.#redis.zrange(index, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', offset, chunk),
-      );
-      const records = await this.getJobs(ids);
-      for (const rec of records) {
-        if (out.length < q.limit && isBefore(rec, q.before) && matchesStatus(rec, q.status, q.now))
-          out.push(rec);
-      }
-      if (ids.length < chunk) break;
-    }
-    return out;
+  listJobs(q: ListQuery): Promise<JobRecord[]> {
+    return listJobsByIndex(
+      (keys, args) => this.#guard(() => this.#scripts.list.run(this.#redis, keys, args)),
+      this.#keys,
+      q,
+    );
   }
 
   async cancelJob(
@@ -291,18 +302,29 @@ export class RedisStore implements Store {
     if (now >= record.finishAt) return { kind: 'finished', record };
     const canceled = { ...record, canceledAt: now, emittedStep: TERMINAL_STEP };
     const event = makeEvent(canceled);
+    const k = this.#keys;
     const reply = (await this.#guard(() =>
       this.#scripts.cancel.run(
         this.#redis,
-        [this.#jobKey(id), this.#key('unfinished'), this.#streamKey(record.tenant)],
+        [
+          k.job(id),
+          k.index('unfinished', record.tenant),
+          k.index(record.outcome, record.tenant),
+          k.index('canceled', record.tenant),
+          k.unfinishedAt,
+          k.recentlySettled,
+          k.stream(record.tenant),
+        ],
         [
           id,
           now,
+          encodeRecord(canceled),
+          record.createdAt,
+          ...storedEvent(canceled, event),
+          k.notices,
           eventJson(event),
-          this.#key('notices'),
-          STREAM_MAX_LEN,
-          TERMINAL_STEP,
-          this.#prefix,
+          k.prefix,
+          this.#retentionMs,
           ...deliveryArgs(canceled, event, TERMINAL_STEP),
         ],
       ),
@@ -313,7 +335,11 @@ export class RedisStore implements Store {
       case 'already-canceled':
         return {
           kind: 'already-canceled',
-          record: { ...record, canceledAt: Number(reply[1]), emittedStep: TERMINAL_STEP },
+          record: {
+            ...record,
+            canceledAt: record.createdAt + Number(reply[1]),
+            emittedStep: TERMINAL_STEP,
+          },
         };
       case 'finished':
         return { kind: 'finished', record };
@@ -324,27 +350,48 @@ export class RedisStore implements Store {
 
   async emitSteps(emissions: readonly StepEmission[]): Promise<StoredEvent[]> {
     const written: StoredEvent[] = [];
+    const k = this.#keys;
     for (let i = 0; i < emissions.length; i += EMIT_CHUNK) {
       const chunk = emissions.slice(i, i + EMIT_CHUNK);
-      // Whether a step queues a webhook depends on the job's callback settings, which never change.
+      // The record decides how the event is stored and whether it queues a webhook (the job's
+      // callback settings never change); a job that is gone writes nothing.
       const records = new Map((await this.getJobs(chunk.map((e) => e.id))).map((r) => [r.id, r]));
-      const keys = [this.#key('unfinished')];
+      const present = chunk.filter((e) => records.has(e.id));
+      if (present.length === 0) continue;
+      const latest = Math.max(...present.map((e) => e.event.at));
+      const keys = [k.unfinishedAt, k.recentlySettled];
       const args: (string | number)[] = [
-        this.#key('notices'),
-        STREAM_MAX_LEN,
+        k.notices,
         TERMINAL_STEP,
-        this.#prefix,
+        k.prefix,
+        this.#retentionMs,
+        latest - RECENTLY_SETTLED_MS,
       ];
-      for (const e of chunk) {
-        const record = records.get(e.id);
-        keys.push(this.#jobKey(e.id), this.#streamKey(e.event.tenant));
-        args.push(e.id, e.step, eventJson(e.event), e.event.at);
-        args.push(...(record ? deliveryArgs(record, e.event, e.step) : ['', '']));
+      for (const e of present) {
+        const record = records.get(e.id)!;
+        keys.push(
+          k.job(e.id),
+          k.stream(e.event.tenant),
+          k.index('unfinished', record.tenant),
+          k.index(record.outcome, record.tenant),
+        );
+        const entry: (string | number)[] = [
+          e.id,
+          e.step,
+          ...storedEvent(record, e.event),
+          eventJson(e.event),
+          record.createdAt,
+          record.finishAt,
+          e.event.at,
+          ...deliveryArgs(record, e.event, e.step),
+        ];
+        if (entry.length !== EMIT_STRIDE) throw new Error('emission arguments out of step');
+        args.push(...entry);
       }
       const ids = (await this.#guard(() =>
         this.#scripts.emit.run(this.#redis, keys, args),
       )) as string[];
-      chunk.forEach((e, j) => {
+      present.forEach((e, j) => {
         const id = ids[j];
         if (id) written.push({ ...e.event, id });
       });
@@ -357,61 +404,74 @@ export class RedisStore implements Store {
     afterId: string | undefined,
     limit: number,
   ): Promise<StoredEvent[]> {
-    const after = afterId !== undefined && parseEventId(afterId) ? afterId : undefined;
-    const entries = await this.#guard(() =>
-      this.#redis.xrange(
-        this.#streamKey(tenant),
-        after === undefined ? '-' : `(${after}`,
-        '+',
-        'COUNT',
-        limit,
-      ),
-    );
     const out: StoredEvent[] = [];
-    for (const [id, fields] of entries) {
-      const json = fields[1];
-      if (json !== undefined) out.push({ id, ...(JSON.parse(json) as NewEvent) });
+    let after = afterId !== undefined && parseEventId(afterId) ? afterId : undefined;
+    // Compact events whose job retention already deleted are left out: read on to fill the page.
+    while (out.length < limit) {
+      const want = limit - out.length;
+      const entries = await this.#guard(() =>
+        this.#redis.xrange(
+          this.#keys.stream(tenant),
+          after === undefined ? '-' : `(${after}`,
+          '+',
+          'COUNT',
+          want,
+        ),
+      );
+      const jobIds = new Set<string>();
+      for (const [, fields] of entries) {
+        if (fields[0] === 'c' && fields[1] !== undefined)
+          jobIds.add(parseCompactEvent(fields[1]).jobId);
+      }
+      const records = new Map((await this.getJobs([...jobIds])).map((r) => [r.id, r]));
+      for (const [id, fields] of entries) {
+        const event = decodeEvent(id, tenant, fields, records);
+        if (event) out.push(event);
+      }
+      const last = entries[entries.length - 1];
+      if (!last || entries.length < want) break;
+      after = last[0];
     }
     return out;
   }
 
   async unfinishedJobs(): Promise<JobRecord[]> {
-    const ids = await this.#guard(() => this.#redis.smembers(this.#key('unfinished')));
-    return (await this.getJobs(ids)).filter((r) => r.emittedStep < TERMINAL_STEP);
+    const out: JobRecord[] = [];
+    const key = this.#keys.unfinishedAt;
+    // By keyset on (finishAt, id), so jobs leaving the set meanwhile make none of the rest skipped.
+    let after: { score: string; id: string } | undefined;
+    for (;;) {
+      const ids: string[] = [];
+      const scores: string[] = [];
+      if (after) {
+        const at = after;
+        const ties = await this.#guard(() =>
+          this.#redis.zrange(key, at.score, at.score, 'BYSCORE'),
+        );
+        for (const id of ties) {
+          if (id > at.id) {
+            ids.push(id);
+            scores.push(at.score);
+          }
+        }
+      }
+      const from = after ? `(${after.score}` : '-inf';
+      const page = await this.#guard(() =>
+        this.#redis.zrange(key, from, '+inf', 'BYSCORE', 'LIMIT', 0, READ_CHUNK, 'WITHSCORES'),
+      );
+      for (let i = 0; i + 1 < page.length; i += 2) {
+        ids.push(page[i] ?? '');
+        scores.push(page[i + 1] ?? '');
+      }
+      for (const record of await this.getJobs(ids))
+        if (record.emittedStep < TERMINAL_STEP) out.push(record);
+      if (page.length < 2 * READ_CHUNK) return out;
+      after = { score: scores[scores.length - 1] ?? '', id: ids[ids.length - 1] ?? '' };
+    }
   }
 
-  async purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {
-    const keep = new Set(keepIds);
-    let deleted = 0;
-    const tenants = await this.#guard(() => this.#redis.smembers(this.#key('tenants')));
-    for (const tenant of tenants) {
-      const index = this.#key('jobs', tenant);
-      // A job ends no earlier than it starts: only jobs created before the cutoff can be expired.
-      for (let offset = 0; ;) {
-        const ids = await this.#guard(() =>
-          this.#redis.zrange(index, '-inf', `(${before}`, 'BYSCORE', 'LIMIT', offset, READ_CHUNK),
-        );
-        for (const id of ids) {
-          const removed =
-            !keep.has(id) &&
-            (await this.#guard(() =>
-              this.#scripts.purge.run(
-                this.#redis,
-                [this.#jobKey(id), index],
-                [id, before, TERMINAL_STEP],
-              ),
-            )) === 1;
-          if (removed) deleted++;
-          else offset++;
-        }
-        if (ids.length < READ_CHUNK) break;
-      }
-      await this.#guard(() =>
-        this.#redis.xtrim(this.#streamKey(tenant), 'MINID', '~', `${Math.max(0, before)}-0`),
-      );
-    }
-    await this.#webhooks.purge(before);
-    return deleted;
+  purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {
+    return this.#sweeper.sweep(before, keepIds);
   }
 
   claimDueDeliveries(now: number, leaseMs: number, limit: number): Promise<WebhookDelivery[]> {
@@ -445,7 +505,7 @@ export class RedisStore implements Store {
 
   /** Rate-limit counters shared by every instance on this Redis. */
   rateLimiter(): RateLimiter {
-    return new RedisRateLimiter(this.#redis, this.#prefix, (fn) => this.#guard(fn));
+    return new RedisRateLimiter(this.#redis, this.#keys.prefix, (fn) => this.#guard(fn));
   }
 
   subscribe(listener: (notice: StoreNotice) => void): () => void {

@@ -11,7 +11,7 @@
  * - `secrets:<len>:<tenant>` hash: `current`, `previous`, `previousExpiresAt`.
  */
 import type { Redis } from 'ioredis';
-import { LuaScript } from './redis-scripts.js';
+import { JOB_LUA_LIB, LuaScript } from './redis-scripts.js';
 import type {
   DeliveryAttempt,
   DeliveryState,
@@ -58,17 +58,50 @@ end
 return 1
 `;
 
-/** KEYS: delivery, its attempts, all set, due set; ARGV: id, before, key prefix → 1 deleted */
-const PURGE_DELIVERY_LUA = `
-local f = redis.call('HMGET', KEYS[1], 'state', 'createdAt', 'd')
-if not f[1] then redis.call('ZREM', KEYS[3], ARGV[1]) return 0 end
-if f[1] == 'pending' or tonumber(f[2]) >= tonumber(ARGV[2]) then return 0 end
-local job = cjson.decode(f[3]).jobId
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('ZREM', ARGV[3] .. 'job-deliveries:' .. job, ARGV[1])
-return 1
+/**
+ * Deletes the deliveries created before the cutoff that are no longer pending, a batch at a time,
+ * oldest first from a position.
+ * KEYS: all set, due set   ARGV: before, after score ('' from the start), after id, batch, prefix
+ * → {'done'} | {'more', last score, last id}
+ */
+const PURGE_DELIVERIES_LUA = `${JOB_LUA_LIB}
+local p = ARGV[5]
+local entries = {}
+local from = '-inf'
+if ARGV[2] ~= '' then
+  local off = 0
+  while true do
+    local ties = redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[2], 'BYSCORE', 'LIMIT', off, 100)
+    for _, m in ipairs(ties) do
+      if lt(ARGV[3], m) then entries[#entries + 1] = {ARGV[2], m} end
+    end
+    if #ties < 100 then break end
+    off = off + 100
+  end
+  from = '(' .. ARGV[2]
+end
+local batch = tonumber(ARGV[4])
+if #entries < batch then
+  local r = redis.call('ZRANGE', KEYS[1], from, '(' .. ARGV[1], 'BYSCORE', 'LIMIT', 0,
+    batch - #entries, 'WITHSCORES')
+  for i = 1, #r, 2 do entries[#entries + 1] = {r[i + 1], r[i]} end
+end
+for _, e in ipairs(entries) do
+  local id = e[2]
+  local dk = p .. 'delivery:' .. id
+  local f = redis.call('HMGET', dk, 'state', 'd')
+  if not f[1] then
+    redis.call('ZREM', KEYS[1], id)
+  elseif f[1] ~= 'pending' then
+    redis.call('DEL', dk, p .. 'delivery-attempts:' .. id)
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('ZREM', KEYS[2], id)
+    redis.call('ZREM', p .. 'job-deliveries:' .. cjson.decode(f[2]).jobId, id)
+  end
+end
+local last = entries[#entries]
+if not last then return {'done'} end
+return {'more', last[1], last[2]}
 `;
 
 /** KEYS: secrets   ARGV: secret → {current, previous, previousExpiresAt} */
@@ -88,7 +121,7 @@ end
 return redis.call('HMGET', KEYS[1], 'current', 'previous', 'previousExpiresAt')
 `;
 
-const PURGE_PAGE = 500;
+const PURGE_BATCH = 200;
 
 type Guard = <T>(fn: () => Promise<T>) => Promise<T>;
 
@@ -105,7 +138,7 @@ export class RedisWebhooks {
   readonly #scripts = {
     claim: new LuaScript(CLAIM_LUA),
     record: new LuaScript(RECORD_ATTEMPT_LUA),
-    purge: new LuaScript(PURGE_DELIVERY_LUA),
+    purge: new LuaScript(PURGE_DELIVERIES_LUA),
     initSecret: new LuaScript(INIT_SECRET_LUA),
     rotateSecret: new LuaScript(ROTATE_SECRET_LUA),
   };
@@ -224,29 +257,18 @@ export class RedisWebhooks {
     return secretSet(reply) ?? { current: secret, previous: null, previousExpiresAt: null };
   }
 
-  /** Deletes deliveries created before `before` that are no longer pending. */
+  /** Deletes deliveries created before `before` that are no longer pending, a batch a step. */
   async purge(before: number): Promise<void> {
-    const all = `${this.prefix}deliveries:all`;
-    for (let offset = 0; ;) {
-      const ids = await this.guard(() =>
-        this.redis.zrange(all, '-inf', `(${before}`, 'BYSCORE', 'LIMIT', offset, PURGE_PAGE),
-      );
-      for (const id of ids) {
-        const deleted = await this.guard(() =>
-          this.#scripts.purge.run(
-            this.redis,
-            [
-              `${this.prefix}delivery:${id}`,
-              `${this.prefix}delivery-attempts:${id}`,
-              all,
-              `${this.prefix}deliveries:due`,
-            ],
-            [id, before, this.prefix],
-          ),
-        );
-        if (deleted !== 1) offset++;
-      }
-      if (ids.length < PURGE_PAGE) break;
+    const keys = [`${this.prefix}deliveries:all`, `${this.prefix}deliveries:due`];
+    let score = '';
+    let id = '';
+    for (;;) {
+      const reply = (await this.guard(() =>
+        this.#scripts.purge.run(this.redis, keys, [before, score, id, PURGE_BATCH, this.prefix]),
+      )) as [string, string?, string?];
+      if (reply[0] !== 'more') return;
+      score = reply[1] ?? '';
+      id = reply[2] ?? '';
     }
   }
 }
