@@ -27,6 +27,7 @@ export default tseslint.config(
             '*.ts',
             'bench/*.ts',
             'bench/*/*.ts',
+            'bench/*/*/*.ts',
             'examples/*.ts',
             'scripts/*.ts',
           ],

@@ -1,5 +1,6 @@
 /**
- * Redis growth benchmark: `npx tsx bench/growth/redis/index.ts [--quick] [--jobs N] [--json FILE]`.
+ * Redis growth benchmark: `npx tsx bench/growth/redis/index.ts [--quick] [--jobs N] [--rounds N]
+ * [--json FILE]`.
  * Needs the built server (`npm run build`) and redis-server. See README.md beside this file.
  */
 import { writeFileSync } from 'node:fs';
@@ -22,11 +23,11 @@ function table(r: RedisGrowthReport): string {
   }
   lines.push(
     `| restart: /healthz, /readyz after spawn | ${r.restart.liveAfterMs} / ${r.restart.readyAfterMs} ms (RSS ${r.restart.rssMb} MB) |`,
-    `| events kept after the server wrote some | ${r.historyAfterWrites.entries}, oldest ${r.historyAfterWrites.oldestAgeHours} h old |`,
+    `| events kept after a write (retention ${r.retentionHours} h) | ${r.historyAfterWrites.entries}, oldest ${r.historyAfterWrites.oldestAgeHours} h old |`,
   );
   for (const l of r.lists) {
     lines.push(
-      `| GET /v1/jobs status=${l.status}: p50 / p99 / max | ${l.p50Ms} / ${l.p99Ms} / ${l.maxMs} ms (${l.count} queries, ${l.errors} errors) |`,
+      `| GET /v1/jobs status=${l.status}: p50 / p99 / max; Redis's time p50 / p99 | ${l.p50Ms} / ${l.p99Ms} / ${l.maxMs} ms; ${l.redisUsP50} / ${l.redisUsP99} µs (${l.count} queries, ${l.errors} errors) |`,
     );
   }
   const s = r.sweep;
@@ -50,7 +51,9 @@ const jobs = valueOf('--jobs');
 if (jobs) {
   const n = Number(jobs);
   if (!Number.isSafeInteger(n) || n < 100) {
-    process.stderr.write(`--jobs must be an integer of at least 100, not ${JSON.stringify(jobs)}\n`);
+    process.stderr.write(
+      `--jobs must be an integer of at least 100, not ${JSON.stringify(jobs)}\n`,
+    );
     process.exit(2);
   }
   // The full run's mix: a tenth expired, seven tenths finished, a tenth each finished while down and pending.
@@ -60,6 +63,15 @@ if (jobs) {
     finishedWhileDown: Math.round(n * 0.1),
     pending: Math.round(n * 0.1),
   };
+}
+const rounds = valueOf('--rounds');
+if (rounds) {
+  const n = Number(rounds);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    process.stderr.write(`--rounds must be a positive integer, not ${JSON.stringify(rounds)}\n`);
+    process.exit(2);
+  }
+  options.listRounds = n;
 }
 const jsonFile = valueOf('--json');
 try {

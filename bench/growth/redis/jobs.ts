@@ -98,7 +98,8 @@ export function eventSteps(record: JobRecord): { step: number; at: number }[] {
   const out: { step: number; at: number }[] = [];
   const end = record.canceledAt ?? Infinity;
   for (let step = 0; step <= record.emittedStep; step++) {
-    const at = step === TERMINAL_STEP ? (record.canceledAt ?? record.finishAt) : stepInstant(record, step);
+    const at =
+      step === TERMINAL_STEP ? (record.canceledAt ?? record.finishAt) : stepInstant(record, step);
     if (step < TERMINAL_STEP && at >= end) continue;
     out.push({ step, at });
   }

@@ -7,7 +7,9 @@ import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { RedisStore } from '../../../packages/server/src/store/redis-store.js';
-import { DEFAULT_JOB_ID } from '../../../packages/server/src/sim/simulator.js';
+import { DEFAULT_CONFIG } from '../../../packages/server/src/config.js';
+import { eventForStep } from '../../../packages/server/src/sim/job-events.js';
+import { DEFAULT_JOB_ID, drawJob } from '../../../packages/server/src/sim/simulator.js';
 import { freePort, rssBytes, SERVER_MAIN, scratchDir } from '../../capacity/processes.js';
 
 export interface KeyKindMemory {
@@ -26,7 +28,9 @@ export interface RedisMemory {
 }
 
 const pct = (sorted: number[], p: number): number =>
-  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0);
+  sorted.length === 0
+    ? 0
+    : (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0);
 
 async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');
@@ -118,6 +122,9 @@ export interface ListProbe {
 
 export interface ListLatency extends LatencySummary {
   status: string;
+  /** Redis's own time per query (every command it ran for the query, from INFO commandstats). */
+  redisUsP50: number;
+  redisUsP99: number;
   /** Jobs the last answer held (a page should be full unless the list ends). */
   lastPageSize: number;
 }
@@ -125,44 +132,66 @@ export interface ListLatency extends LatencySummary {
 const encodeCursor = (c: { createdAt: number; id: string }): string =>
   Buffer.from(JSON.stringify([c.createdAt, c.id])).toString('base64url');
 
+/** Microseconds Redis has spent on commands other than INFO since it started. */
+async function redisBusyUs(redis: Redis): Promise<number> {
+  let total = 0;
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):.*usec=(\d+)/gm))
+    if (m[1] !== 'info') total += Number(m[2]);
+  return total;
+}
+
 /**
  * `GET /v1/jobs` with each status filter (and none), from each cursor position, `rounds` times
- * each (interleaved, so a slow spell of a shared machine touches every kind); latency per status.
+ * each (interleaved, so a slow spell of a shared machine touches every kind); latency per status,
+ * and the time Redis itself spent on each query (which a busy machine disturbs far less).
  */
 export async function measureLists(
   serverUrl: string,
+  redisUrl: string,
   cursors: ListProbe['cursor'][],
   rounds: number,
   limit = 20,
 ): Promise<ListLatency[]> {
   const statuses = [undefined, 'pending', 'completed', 'error', 'canceled'];
-  const byStatus = new Map<string, { ms: number[]; errors: number; last: number }>();
-  for (let round = 0; round < rounds; round++) {
-    for (const status of statuses) {
-      for (const cursor of cursors) {
-        const q = new URLSearchParams({ limit: String(limit) });
-        if (status) q.set('status', status);
-        if (cursor) q.set('cursor', encodeCursor(cursor));
-        const entry = byStatus.get(status ?? 'any') ?? { ms: [], errors: 0, last: 0 };
-        byStatus.set(status ?? 'any', entry);
-        const started = performance.now();
-        try {
-          const res = await fetch(`${serverUrl}/v1/jobs?${q}`);
-          const body = (await res.json()) as { data?: unknown[] };
-          entry.ms.push(performance.now() - started);
-          if (!res.ok) entry.errors++;
-          entry.last = body.data?.length ?? 0;
-        } catch {
-          entry.errors++;
+  const byStatus = new Map<string, { ms: number[]; us: number[]; errors: number; last: number }>();
+  const redis = new Redis(redisUrl);
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const status of statuses) {
+        for (const cursor of cursors) {
+          const q = new URLSearchParams({ limit: String(limit) });
+          if (status) q.set('status', status);
+          if (cursor) q.set('cursor', encodeCursor(cursor));
+          const entry = byStatus.get(status ?? 'any') ?? { ms: [], us: [], errors: 0, last: 0 };
+          byStatus.set(status ?? 'any', entry);
+          const busy = await redisBusyUs(redis);
+          const started = performance.now();
+          try {
+            const res = await fetch(`${serverUrl}/v1/jobs?${q}`);
+            const body = (await res.json()) as { data?: unknown[] };
+            entry.ms.push(performance.now() - started);
+            if (!res.ok) entry.errors++;
+            entry.last = body.data?.length ?? 0;
+          } catch {
+            entry.errors++;
+          }
+          entry.us.push((await redisBusyUs(redis)) - busy);
         }
       }
     }
+  } finally {
+    redis.disconnect();
   }
-  return [...byStatus].map(([status, e]) => ({
-    status,
-    ...summarize(e.ms, e.errors),
-    lastPageSize: e.last,
-  }));
+  return [...byStatus].map(([status, e]) => {
+    const us = [...e.us].sort((a, b) => a - b);
+    return {
+      status,
+      ...summarize(e.ms, e.errors),
+      redisUsP50: pct(us, 0.5),
+      redisUsP99: pct(us, 0.99),
+      lastPageSize: e.last,
+    };
+  });
 }
 
 export interface SweepResult {
@@ -263,6 +292,27 @@ export async function measureEventHistory(
   }
 }
 
+/**
+ * Writes one job through the store running with the retention `retentionMs` (as a server with
+ * that retention would), then reports how far back the tenant's event stream reaches.
+ */
+export async function measureHistoryAfterWrite(
+  url: string,
+  tenant: string,
+  retentionMs: number,
+  prefix = 'vt:',
+): Promise<EventHistory> {
+  const store = await RedisStore.connect(url, { keyPrefix: prefix, retentionMs });
+  try {
+    const now = Date.now();
+    const record = drawJob({ tenant }, DEFAULT_CONFIG, Math.random, now);
+    await store.createJob(record, eventForStep(record, 0, now));
+  } finally {
+    await store.close();
+  }
+  return measureEventHistory(url, tenant, Date.now(), prefix);
+}
+
 export interface RunningServer {
   url: string;
   pid: number;
@@ -309,7 +359,8 @@ export async function startServerTimed(
   let readyAfterMs = -1;
   const deadline = started + timeoutMs;
   while (readyAfterMs < 0) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: ${stderr}`);
+    if (child.exitCode !== null)
+      throw new Error(`the server exited with ${child.exitCode}: ${stderr}`);
     if (performance.now() > deadline) {
       await stop();
       throw new Error(`the server was not ready within ${timeoutMs} ms: ${stderr}`);

@@ -9,6 +9,7 @@ import { jobAt, totalJobs, type JobCounts } from './jobs.js';
 import {
   baselineMemory,
   measureEventHistory,
+  measureHistoryAfterWrite,
   measureLists,
   measureRedisMemory,
   measureSweep,
@@ -45,10 +46,11 @@ export const QUICK: RedisGrowthOptions = {
 
 export interface RedisGrowthReport {
   jobs: number;
+  retentionHours: number;
   populate: PopulateSummary;
   memory: RedisMemory;
   restart: { liveAfterMs: number; readyAfterMs: number; rssMb: number };
-  /** The event stream right after the restart's catch-up wrote its events. */
+  /** The event stream after a write by a store running with the retention. */
   historyAfterWrites: EventHistory;
   lists: ListLatency[];
   sweep: SweepResult;
@@ -119,12 +121,16 @@ export async function runRedisGrowth(
       };
       log(`ready after ${restart.readyAfterMs} ms; letting the catch-up finish`);
       await new Promise((r) => setTimeout(r, 2000));
-      const historyAfterWrites = await measureEventHistory(redis.url, tenant, Date.now());
+      const historyAfterWrites = await measureHistoryAfterWrite(
+        redis.url,
+        tenant,
+        options.retentionMs,
+      );
       // Cursor positions: the first page, and jobs a tenth, half and nearly all the way down.
       const positions = [0.9, 0.5, 0.01].map((f) => jobAt(plan, Math.floor(total * f)));
       const cursors = [undefined, ...positions.map((r) => ({ createdAt: r.createdAt, id: r.id }))];
       log('measuring list queries');
-      const lists = await measureLists(server.url, cursors, options.listRounds);
+      const lists = await measureLists(server.url, redis.url, cursors, options.listRounds);
       log('measuring a retention sweep');
       const probeJob = jobAt(plan, total - 1).id;
       const sweep = await measureSweep(redis.url, Date.now() - options.retentionMs, {
@@ -135,6 +141,7 @@ export async function runRedisGrowth(
       const memoryAfterSweep = await measureRedisMemory(redis.url, 'vt:', baseline);
       return {
         jobs: total,
+        retentionHours: options.retentionMs / 3_600_000,
         populate,
         memory,
         restart,
