@@ -12,12 +12,13 @@
  *   scheduler's work list, and which of them have passed their finish instant);
  * - `recently-settled` sorted set, score finishAt: jobs whose terminal event was written lately, so a
  *   listing at an instant just before their finish still finds them pending;
- * - `events:<tenant>` stream: an event is stored as `c` = `<type> <at> <job id>` when its payload is
- *   the job as its record shows it at that instant (rebuilt on reading), otherwise as `e` = the whole
- *   event JSON;
- * - `idem:<len>:<tenant>:<key>` string: `<fingerprint>\n` then `j<job id>` (the reply is the job as
- *   created) or `d<reply JSON>`.
+ * - `events:<tenant>` stream: an event is stored as `c` = `<type> <instant> <job id>` (the instant
+ *   after the job's creation, the id without `job_`) when its payload is the job as its record shows
+ *   it at that instant (rebuilt on reading), otherwise as `e` = the whole event JSON;
+ * - `idem:<len>:<tenant>:<key>` string: a digest of the request's fingerprint, a newline, then the
+ *   job's id (the reply is the job as created) or the reply's JSON.
  */
+import { createHash } from 'node:crypto';
 import {
   materialize,
   TERMINAL_STEP,
@@ -152,7 +153,15 @@ export const eventJson = (event: NewEvent): string =>
     data: event.data,
   });
 
-/** The stream field and value an event is stored as (`c` compact when the record rebuilds it). */
+/** Job ids are `job_` and 20 characters: a compact event stores the 20 (its type code says so). */
+const ID_PREFIX = 'job_';
+const RAW_ID = EVENT_TYPES.length;
+
+/**
+ * The stream field and value an event is stored as: `c` = `<type> <at - createdAt> <id>` when the
+ * record rebuilds it (type codes from `RAW_ID` on mean the id is whole, below it that it lost its
+ * `job_`), `e` = the whole event otherwise.
+ */
 export function storedEvent(record: JobRecord, event: NewEvent): ['c' | 'e', string] {
   const type = EVENT_TYPES.indexOf(event.type);
   const endedAt = event.type === 'job.canceled' ? (record.canceledAt ?? 0) : record.finishAt;
@@ -160,23 +169,35 @@ export function storedEvent(record: JobRecord, event: NewEvent): ['c' | 'e', str
     type >= 0 &&
     event.tenant === record.tenant &&
     event.jobId === record.id &&
-    Number.isSafeInteger(event.at) &&
+    Number.isSafeInteger(event.at - record.createdAt) &&
     event.at <= endedAt + COMPACT_EVENT_SLACK_MS &&
     JSON.stringify(event.data) === JSON.stringify(jobAt(record, event.type, event.at))
   ) {
-    return ['c', `${type} ${event.at} ${event.jobId}`];
+    const id = event.jobId;
+    const short = id.startsWith(ID_PREFIX);
+    const code = short ? type : type + RAW_ID;
+    return [
+      'c',
+      `${code} ${event.at - record.createdAt} ${short ? id.slice(ID_PREFIX.length) : id}`,
+    ];
   }
   return ['e', eventJson(event)];
 }
 
-/** A compact event's parts. */
-export function parseCompactEvent(value: string): { type: EventType; at: number; jobId: string } {
+/** A compact event's type, job id, and instant as an offset from the job's creation. */
+export function parseCompactEvent(value: string): {
+  type: EventType;
+  offsetMs: number;
+  jobId: string;
+} {
   const first = value.indexOf(' ');
   const second = value.indexOf(' ', first + 1);
+  const code = Number(value.slice(0, first));
+  const id = value.slice(second + 1);
   return {
-    type: EVENT_TYPES[Number(value.slice(0, first))] ?? 'job.updated',
-    at: Number(value.slice(first + 1, second)),
-    jobId: value.slice(second + 1),
+    type: EVENT_TYPES[code % RAW_ID] ?? 'job.updated',
+    offsetMs: Number(value.slice(first + 1, second)),
+    jobId: code < RAW_ID ? ID_PREFIX + id : id,
   };
 }
 
@@ -193,33 +214,52 @@ export function decodeEvent(
   const [field, value] = fields;
   if (value === undefined) return undefined;
   if (field === 'e') return { id, ...(JSON.parse(value) as NewEvent) };
-  const { type, at, jobId } = parseCompactEvent(value);
+  const { type, offsetMs, jobId } = parseCompactEvent(value);
   const record = records.get(jobId);
   if (!record) return undefined;
+  const at = record.createdAt + offsetMs;
   return { id, tenant, jobId, type, at, data: jobAt(record, type, at) };
 }
 
-/** The idempotency entry of a job created with `created`: its reply by reference when possible. */
+/** What an idempotency entry keeps of a request's fingerprint: 96 bits of its hash. */
+const fingerprintDigest = (fingerprint: string): string =>
+  createHash('sha256').update(fingerprint).digest('base64url').slice(0, 16);
+
+/**
+ * The idempotency entry of a job created with `created`: a digest of the fingerprint, then the
+ * reply by reference when the record rebuilds it (`j` + the id without `job_`, or `i` + the whole
+ * id), or `d` + the reply's JSON.
+ */
 export function idempotencyValue(
   fingerprint: string,
   record: JobRecord,
   created: NewEvent,
 ): string {
+  const digest = fingerprintDigest(fingerprint);
   const byReference =
     created.at === record.createdAt &&
     JSON.stringify(created.data) === JSON.stringify(jobAt(record, 'job.created', created.at));
-  return `${fingerprint}\n${byReference ? `j${record.id}` : `d${JSON.stringify(created.data)}`}`;
+  if (!byReference) return `${digest}\nd${JSON.stringify(created.data)}`;
+  const id = record.id;
+  return id.startsWith(ID_PREFIX)
+    ? `${digest}\nj${id.slice(ID_PREFIX.length)}`
+    : `${digest}\ni${id}`;
 }
 
-/** The fingerprint and reply an idempotency entry holds (`job` is its job's value, if by reference). */
-export function readIdempotency(
+/**
+ * What a stored idempotency entry answers a request with this fingerprint (`job` is the value of
+ * the job it refers to, which the script read with it).
+ */
+export function replayOf(
   value: string,
   job: string | undefined,
-): { fingerprint: string; reply: Job } {
+  fingerprint: string,
+): { kind: 'replayed'; response: Job } | { kind: 'conflict' } {
   const newline = value.indexOf('\n');
-  const fingerprint = value.slice(0, newline);
-  if (value[newline + 1] === 'd')
-    return { fingerprint, reply: JSON.parse(value.slice(newline + 2)) as Job };
-  const record = decodeRecord(value.slice(newline + 2), job ?? '');
-  return { fingerprint, reply: jobAt(record, 'job.created', record.createdAt) };
+  if (value.slice(0, newline) !== fingerprintDigest(fingerprint)) return { kind: 'conflict' };
+  const kind = value[newline + 1];
+  const rest = value.slice(newline + 2);
+  if (kind === 'd') return { kind: 'replayed', response: JSON.parse(rest) as Job };
+  const record = decodeRecord(kind === 'j' ? ID_PREFIX + rest : rest, job ?? '');
+  return { kind: 'replayed', response: jobAt(record, 'job.created', record.createdAt) };
 }

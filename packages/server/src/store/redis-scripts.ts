@@ -84,8 +84,11 @@ if KEYS[7] then
   local existing = redis.call('GET', KEYS[7])
   if existing then
     local nl = string.find(existing, '\\n', 1, true)
-    if not nl or string.sub(existing, nl + 1, nl + 1) ~= 'j' then return {'idem', existing} end
-    local job = redis.call('GET', ARGV[13] .. 'job:' .. string.sub(existing, nl + 2))
+    local kind = nl and string.sub(existing, nl + 1, nl + 1)
+    if kind ~= 'j' and kind ~= 'i' then return {'idem', existing} end
+    local id = string.sub(existing, nl + 2)
+    if kind == 'j' then id = 'job_' .. id end
+    local job = redis.call('GET', ARGV[13] .. 'job:' .. id)
     if job then return {'idem', existing, job} end
   end
 end

@@ -33,8 +33,8 @@ import {
   indexStateOf,
   LAYOUT_VERSION,
   parseCompactEvent,
-  readIdempotency,
   RedisKeys,
+  replayOf,
   storedEvent,
 } from './redis-layout.js';
 import { LIST_JOBS_LUA, listJobsByIndex } from './redis-list.js';
@@ -239,12 +239,7 @@ export class RedisStore implements Store {
         record.emittedStep < TERMINAL_STEP ? '1' : '0',
       ]),
     )) as [string, string, string?];
-    if (reply[0] === 'idem') {
-      const stored = readIdempotency(reply[1], reply[2]);
-      return stored.fingerprint === idem?.fingerprint
-        ? { kind: 'replayed', response: stored.reply }
-        : { kind: 'conflict' };
-    }
+    if (reply[0] === 'idem') return replayOf(reply[1], reply[2], idem?.fingerprint ?? '');
     return { kind: 'created', record: { ...record }, event: { ...created, id: reply[1] } };
   }
 
