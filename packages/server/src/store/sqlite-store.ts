@@ -13,7 +13,16 @@ import { TERMINAL_STEP, type JobRecord, type JobStatus } from '../sim/job-model.
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
 import { Notifier } from './notifier.js';
 import { RecordCache } from './record-cache.js';
-import { fromEventRow, fromRow, toRow, type EventRow, type JobRow } from './sqlite-rows.js';
+import {
+  eventValues,
+  fromEventRow,
+  fromRow,
+  idempotencyValues,
+  INSERT_SQL,
+  toRow,
+  type EventRow,
+  type JobRow,
+} from './sqlite-rows.js';
 import { openDatabase } from './sqlite-schema.js';
 import { SqliteOwnerLock } from './sqlite-owner-lock.js';
 import { SqliteWebhooks } from './sqlite-webhooks.js';
@@ -66,17 +75,13 @@ export class SqliteStore implements Store {
     }
     const db = this.#db;
     this.#stmts = {
-      insertJob: db.prepare(`INSERT INTO jobs VALUES (@id, @tenant, @source_url, @target_language,
-        @callback_url, @callback_events, @created_at, @eta_at, @finish_at, @outcome, @error_code,
-        @error_message, @canceled_at, @emitted_step)`),
+      insertJob: db.prepare(INSERT_SQL.job),
       getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       getIdem: db.prepare(
         'SELECT fingerprint, response FROM idempotency_keys WHERE tenant = ? AND key = ?',
       ),
-      insertIdem: db.prepare('INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?)'),
-      insertEvent: db.prepare(
-        'INSERT INTO events (id_ms, at, tenant, job_id, type, data) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
+      insertIdem: db.prepare(INSERT_SQL.idempotencyKey),
+      insertEvent: db.prepare(INSERT_SQL.event),
       lastIdMs: db.prepare('SELECT MAX(id_ms) AS m FROM events'),
       cancel: db.prepare('UPDATE jobs SET canceled_at = ?, emitted_step = ? WHERE id = ?'),
       advance: db.prepare(`UPDATE jobs SET emitted_step = ? WHERE id = ? AND emitted_step < ?
@@ -96,14 +101,7 @@ export class SqliteStore implements Store {
   #append(event: NewEvent): StoredEvent {
     // The id's millisecond part never goes back, even if the clock does.
     this.#idMs = Math.max(this.#idMs, Date.now());
-    const info = this.#stmts.insertEvent.run(
-      this.#idMs,
-      event.at,
-      event.tenant,
-      event.jobId,
-      event.type,
-      JSON.stringify(event.data),
-    );
+    const info = this.#stmts.insertEvent.run(...eventValues(event, this.#idMs));
     return { ...event, id: `${this.#idMs}-${Number(info.lastInsertRowid)}` };
   }
 
@@ -125,13 +123,7 @@ export class SqliteStore implements Store {
         }
         this.#stmts.insertJob.run(toRow(record));
         if (idem) {
-          this.#stmts.insertIdem.run(
-            record.tenant,
-            idem.key,
-            idem.fingerprint,
-            JSON.stringify(created.data),
-            record.createdAt,
-          );
+          this.#stmts.insertIdem.run(...idempotencyValues(record, idem, created));
         }
         return { kind: 'created', record, event: this.#append(created) };
       })
