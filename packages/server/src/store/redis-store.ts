@@ -52,6 +52,7 @@ import {
   type Store,
   type StoreNotice,
   type StoredEvent,
+  type UnfinishedPage,
   type WebhookDelivery,
   type WebhookSecretSet,
 } from './types.js';
@@ -375,9 +376,12 @@ export class RedisStore implements Store {
     return out;
   }
 
-  async unfinishedJobs(): Promise<JobRecord[]> {
-    const ids = await this.#guard(() => this.#redis.smembers(this.#key('unfinished')));
-    return (await this.getJobs(ids)).filter((r) => r.emittedStep < TERMINAL_STEP);
+  async unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage> {
+    const [next, ids] = await this.#guard(() =>
+      this.#redis.sscan(this.#key('unfinished'), cursor ?? '0', 'COUNT', limit),
+    );
+    const records = (await this.getJobs(ids)).filter((r) => r.emittedStep < TERMINAL_STEP);
+    return { records, cursor: next === '0' ? undefined : next };
   }
 
   async purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {

@@ -40,6 +40,7 @@ import {
   type Store,
   type StoreNotice,
   type StoredEvent,
+  type UnfinishedPage,
   type WebhookDelivery,
   type WebhookSecretSet,
 } from './types.js';
@@ -89,7 +90,9 @@ export class SqliteStore implements Store {
       readEvents: db.prepare(
         'SELECT * FROM events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
-      unfinished: db.prepare(`SELECT * FROM jobs WHERE emitted_step < ${TERMINAL_STEP}`),
+      unfinished: db.prepare(
+        `SELECT * FROM jobs WHERE emitted_step < ${TERMINAL_STEP} AND id > ? ORDER BY id LIMIT ?`,
+      ),
       purgeIdem: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
       purgeEvents: db.prepare('DELETE FROM events WHERE at < ?'),
       ping: db.prepare('SELECT 1'),
@@ -237,8 +240,12 @@ export class SqliteStore implements Store {
     return (this.#stmts.readEvents.all(tenant, afterSeq, limit) as EventRow[]).map(fromEventRow);
   }
 
-  async unfinishedJobs(): Promise<JobRecord[]> {
-    return (this.#stmts.unfinished.all() as JobRow[]).map(fromRow);
+  async unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage> {
+    const rows = this.#stmts.unfinished.all(cursor ?? '', limit) as JobRow[];
+    return {
+      records: rows.map(fromRow),
+      cursor: rows.length < limit ? undefined : rows[rows.length - 1]?.id,
+    };
   }
 
   async purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {

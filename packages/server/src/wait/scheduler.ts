@@ -23,6 +23,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** Timers fire up to a millisecond early against `Date.now()`; treat such entries as due. */
 const EARLY_FIRE_TOLERANCE_MS = 2;
 const RETRY_AFTER_STORE_ERROR_MS = 1000;
+/** Unfinished jobs read from the store at a time at boot. */
+const UNFINISHED_PAGE = 1000;
 /**
  * Events due within this window share one store write. Waiters are woken before the write (they
  * derive the state from the clock), so batching costs them nothing; it bounds the synced commits of
@@ -63,7 +65,12 @@ export class Scheduler {
         this.#current.delete(event.jobId);
       }
     });
-    for (const record of await this.store.unfinishedJobs()) this.track(record);
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.unfinishedJobs(cursor, UNFINISHED_PAGE);
+      for (const record of page.records) this.track(record);
+      cursor = page.cursor;
+    } while (cursor !== undefined);
   }
 
   /** Stops the timer and writes the events still waiting for a batch. */
