@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   store_unavailable: { status: 503, title: 'Store unavailable' },
   shutting_down: { status: 503, title: 'Server is shutting down' },
   server_busy: { status: 503, title: 'Too many held requests and streams' },
+  store_full: { status: 503, title: 'Store full' },
+  catching_up: { status: 503, title: 'Catching up after a restart' },
   /** `VT_FAULTS` answers: the problem's `status` is the injected one (500, 503, …). */
   injected_fault: { status: 503, title: 'Injected fault (VT_FAULTS)' },
 } as const;

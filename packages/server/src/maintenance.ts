@@ -1,4 +1,8 @@
-/** Periodic housekeeping: finished jobs, idempotency keys and events older than the retention. */
+/**
+ * Periodic housekeeping: finished jobs, idempotency keys and events older than the retention. One
+ * sweep at a time: the next is timed from the end of the previous, so a long sweep (the store
+ * works in small batches, yielding between them) never overlaps the next.
+ */
 import type { AppContext } from './context.js';
 import { DEFAULT_JOB_ID } from './sim/simulator.js';
 
@@ -9,17 +13,25 @@ export function startRetention(
   ctx: AppContext,
   log: { warn: (obj: object, msg: string) => void },
 ): () => void {
-  const purge = () => {
-    ctx.store
-      .purgeExpired(ctx.clock.now() - ctx.config.retentionMs, [DEFAULT_JOB_ID])
-      .catch((err: unknown) => log.warn({ err }, 'purging expired jobs failed'));
-  };
   const intervalMs = Math.min(
     MAX_PURGE_INTERVAL_MS,
     Math.ceil(ctx.config.retentionMs / PURGE_FRACTION_OF_RETENTION),
   );
-  const timer = setInterval(purge, intervalMs);
-  timer.unref();
-  purge();
-  return () => clearInterval(timer);
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const sweep = async () => {
+    try {
+      await ctx.store.purgeExpired(ctx.clock.now() - ctx.config.retentionMs, [DEFAULT_JOB_ID]);
+    } catch (err) {
+      if (!stopped) log.warn({ err }, 'purging expired jobs failed');
+    }
+    if (stopped) return;
+    timer = setTimeout(() => void sweep(), intervalMs);
+    timer.unref();
+  };
+  void sweep();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { eventForStep } from '../src/sim/job-events.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+import type { Store } from '../src/store/types.js';
 import { tempDir } from './helpers/process.js';
+import { jobRecord } from './helpers/records.js';
 import { eventsOf, openSse } from './helpers/sse.js';
 import { sleep, startTestServer } from './helpers/server.js';
 
@@ -96,5 +100,52 @@ describe('restarting on the same SQLite file', () => {
     } finally {
       stream.close();
     }
+  });
+});
+
+describe('readiness after a restart', () => {
+  it('is live at once and says catching_up on /readyz until the steps missed while down are written', async () => {
+    const store = new MemoryStore();
+    const now = Date.now();
+    // Finished while the server was down: its terminal event is still to be written.
+    const missed = jobRecord('job_missed', {
+      tenant: 'public',
+      createdAt: now - 5000,
+      finishAt: now - 1000,
+    });
+    await store.createJob(missed, eventForStep(missed, 0, missed.createdAt));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // The unfinished jobs take as long to read as the test says.
+    const slow = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (prop !== 'unfinishedJobs')
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        return async (cursor: string | undefined, limit: number) => {
+          await gate;
+          return target.unfinishedJobs(cursor, limit);
+        };
+      },
+    }) as Store;
+    const srv = await startTestServer({ store: slow });
+    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
+    const notReady = await fetch(`${srv.url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(notReady.headers.get('retry-after')).toBe('1');
+    expect(((await notReady.json()) as { code: string }).code).toBe('catching_up');
+    release();
+    let status = 503;
+    for (let i = 0; i < 200 && status !== 200; i++) {
+      await sleep(10);
+      status = (await fetch(`${srv.url}/readyz`)).status;
+    }
+    expect(status).toBe(200);
+    // Ready means caught up: the missed terminal event is written.
+    const events = await store.readEvents('public', undefined, 10);
+    expect(events.filter((e) => e.jobId === 'job_missed').map((e) => e.type)).toEqual([
+      'job.created',
+      'job.completed',
+    ]);
   });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../src/store/memory-store.js';
+import type { Store } from '../src/store/types.js';
 import { createManualClock, sleep, startTestServer } from './helpers/server.js';
 
 describe('retention (VT_RETENTION)', () => {
@@ -38,5 +40,32 @@ describe('retention (VT_RETENTION)', () => {
     const reused = await post({ source_url: 'https://example.com/other.mp4' }, 'old-key');
     expect(reused.status).toBe(201);
     expect(reused.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('runs one sweep at a time, the next timed from the end of the last', async () => {
+    let running = 0;
+    let most = 0;
+    let sweeps = 0;
+    const memory = new MemoryStore();
+    // Each sweep takes three times the interval between sweeps (a tenth of the retention).
+    const store = new Proxy(memory, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (prop !== 'purgeExpired')
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        return async (before: number, keep: readonly string[]) => {
+          running++;
+          sweeps++;
+          most = Math.max(most, running);
+          await sleep(300);
+          running--;
+          return target.purgeExpired(before, keep);
+        };
+      },
+    }) as Store;
+    await startTestServer({ store, retentionMs: 1000 });
+    await sleep(1000);
+    expect(sweeps).toBeGreaterThanOrEqual(2);
+    expect(most).toBe(1);
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { eventForStep } from '../src/sim/job-events.js';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import type { Store } from '../src/store/types.js';
-import { STORE_BACKENDS } from './helpers/store-backends.js';
+import { allUnfinished, STORE_BACKENDS } from './helpers/store-backends.js';
 import { jobRecord, T0 } from './helpers/records.js';
 
 const created = (r: JobRecord) => eventForStep(r, 0, r.createdAt);
@@ -36,6 +36,17 @@ describe.each(STORE_BACKENDS)('the $name store: jobs', ({ available, open }) => 
       });
       expect(await store.getJob('job_a')).toEqual(rec);
       expect(await store.getJob('job_missing')).toBeNull();
+    });
+
+    it('refuses a second job with the same id, keeping the first', async () => {
+      const store = await open();
+      await create(store, jobRecord('job_a'));
+      const again = jobRecord('job_a', { outcome: 'error', createdAt: T0 + 5 });
+      await expect(store.createJob(again, created(again))).rejects.toThrow();
+      expect(await store.getJob('job_a')).toEqual(jobRecord('job_a'));
+      expect((await store.readEvents('acme', undefined, 10)).map((e) => e.type)).toEqual([
+        'job.created',
+      ]);
     });
 
     it('keeps what it stored when a caller changes a record it was given', async () => {
@@ -211,11 +222,11 @@ describe.each(STORE_BACKENDS)('the $name store: jobs', ({ available, open }) => 
       const store = await open();
       for (const id of ['job_a', 'job_b', 'job_c'])
         await create(store, jobRecord(id, { finishAt: T0 + 60_000 }));
-      const unfinished = async () => ids(await store.unfinishedJobs()).sort();
+      const unfinished = async () => ids(await allUnfinished(store)).sort();
       expect(await unfinished()).toEqual(['job_a', 'job_b', 'job_c']);
       const a = jobRecord('job_a');
       await store.emitSteps([{ id: 'job_a', step: 3, event: eventForStep(a, 3, T0 + 30_000) }]);
-      expect((await store.unfinishedJobs()).find((r) => r.id === 'job_a')).toMatchObject({
+      expect((await allUnfinished(store)).find((r) => r.id === 'job_a')).toMatchObject({
         emittedStep: 3,
       });
       await store.emitSteps([
@@ -223,6 +234,23 @@ describe.each(STORE_BACKENDS)('the $name store: jobs', ({ available, open }) => 
       ]);
       await store.cancelJob('job_b', T0 + 5, (r) => eventForStep(r, TERMINAL_STEP, T0 + 5));
       expect(await unfinished()).toEqual(['job_c']);
+    });
+
+    it('hands out the work list in pages, every unfinished job on one', async () => {
+      const store = await open();
+      const all = Array.from({ length: 25 }, (_, i) => `job_${String(i).padStart(3, '0')}`);
+      for (const id of all) await create(store, jobRecord(id, { finishAt: T0 + 60_000 }));
+      const done = jobRecord('job_done');
+      await create(store, done);
+      await store.emitSteps([
+        {
+          id: 'job_done',
+          step: TERMINAL_STEP,
+          event: eventForStep(done, TERMINAL_STEP, T0 + 1000),
+        },
+      ]);
+      expect(ids(await allUnfinished(store, 10)).sort()).toEqual(all);
+      expect(ids(await allUnfinished(store, 1)).sort()).toEqual(all);
     });
   });
 });

@@ -1,4 +1,8 @@
-/** Liveness and readiness. Readiness fails while the store does not answer or the server closes. */
+/**
+ * Liveness and readiness. Readiness fails while the scheduler is still catching up after a restart
+ * (loading unfinished jobs, writing the steps missed while down), while the store does not answer,
+ * and while the server closes; liveness only needs the process to answer.
+ */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
@@ -27,7 +31,8 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
     '/readyz',
     {
       schema: {
-        summary: 'Readiness: the store answers and the server is not shutting down',
+        summary:
+          'Readiness: caught up after a restart, the store answers, and the server is not shutting down',
         tags: ['operations'],
         response: {
           200: Type.Object({ status: Type.Literal('ready'), store: Type.String() }),
@@ -39,6 +44,15 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
       void reply.header('cache-control', 'no-store');
       if (ctx.waiters.isClosing)
         return sendProblem(request, reply, 'shutting_down', 'The server is shutting down');
+      if (!ctx.scheduler.caughtUp) {
+        void reply.header('retry-after', '1');
+        return sendProblem(
+          request,
+          reply,
+          'catching_up',
+          'The server is loading its unfinished jobs and writing the steps missed while it was down',
+        );
+      }
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([

@@ -86,14 +86,17 @@ function iso(ms: number): string {
 }
 
 /** The instant a lifecycle step happens. */
-export function stepInstant(rec: JobRecord, step: number): number {
+export function stepInstant(rec: Pick<JobRecord, 'createdAt' | 'finishAt'>, step: number): number {
   if (step >= TERMINAL_STEP) return rec.finishAt;
   const duration = rec.finishAt - rec.createdAt;
   return rec.createdAt + Math.floor(duration * (STAGE_STARTS[step] ?? 0));
 }
 
 /** The lifecycle step a job is at, at `now`. */
-export function stepAt(rec: JobRecord, now: number): number {
+export function stepAt(
+  rec: Pick<JobRecord, 'canceledAt' | 'createdAt' | 'finishAt'>,
+  now: number,
+): number {
   if (rec.canceledAt !== null || now >= rec.finishAt) return TERMINAL_STEP;
   let step = 0;
   while (step + 1 < TERMINAL_STEP && stepInstant(rec, step + 1) <= now) step++;

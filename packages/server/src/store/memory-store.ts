@@ -17,6 +17,7 @@ import {
   type Store,
   type StoreNotice,
   type StoredEvent,
+  type UnfinishedPage,
   type WebhookDelivery,
   type WebhookSecretSet,
 } from './types.js';
@@ -66,6 +67,7 @@ export class MemoryStore implements Store {
           : { kind: 'conflict' };
       }
     }
+    if (this.#jobs.has(record.id)) throw new Error(`A job with id ${record.id} exists`);
     this.#jobs.set(record.id, copy(record));
     const event = this.#append(created);
     if (idemKey !== undefined && idem) {
@@ -153,8 +155,13 @@ export class MemoryStore implements Store {
     return out;
   }
 
-  async unfinishedJobs(): Promise<JobRecord[]> {
-    return [...this.#jobs.values()].filter((r) => r.emittedStep < TERMINAL_STEP).map(copy);
+  async unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage> {
+    const page = [...this.#jobs.values()]
+      .filter((r) => r.emittedStep < TERMINAL_STEP && (cursor === undefined || r.id > cursor))
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, limit)
+      .map(copy);
+    return { records: page, cursor: page.length < limit ? undefined : page.at(-1)?.id };
   }
 
   async purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {

@@ -65,6 +65,7 @@ import {
   type Store,
   type StoreNotice,
   type StoredEvent,
+  type UnfinishedPage,
   type WebhookDelivery,
   type WebhookSecretSet,
 } from './types.js';
@@ -430,39 +431,28 @@ export class RedisStore implements Store {
     return out;
   }
 
-  async unfinishedJobs(): Promise<JobRecord[]> {
-    const out: JobRecord[] = [];
+  /** A page by keyset on (finishAt, id): the cursor is the last entry's `<score> <id>`. */
+  async unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage> {
     const key = this.#keys.unfinishedAt;
-    // By keyset on (finishAt, id), so jobs leaving the set meanwhile make none of the rest skipped.
-    let after: { score: string; id: string } | undefined;
-    for (;;) {
-      const ids: string[] = [];
-      const scores: string[] = [];
-      if (after) {
-        const at = after;
-        const ties = await this.#guard(() =>
-          this.#redis.zrange(key, at.score, at.score, 'BYSCORE'),
-        );
-        for (const id of ties) {
-          if (id > at.id) {
-            ids.push(id);
-            scores.push(at.score);
-          }
-        }
-      }
-      const from = after ? `(${after.score}` : '-inf';
-      const page = await this.#guard(() =>
-        this.#redis.zrange(key, from, '+inf', 'BYSCORE', 'LIMIT', 0, READ_CHUNK, 'WITHSCORES'),
-      );
-      for (let i = 0; i + 1 < page.length; i += 2) {
-        ids.push(page[i] ?? '');
-        scores.push(page[i + 1] ?? '');
-      }
-      for (const record of await this.getJobs(ids))
-        if (record.emittedStep < TERMINAL_STEP) out.push(record);
-      if (page.length < 2 * READ_CHUNK) return out;
-      after = { score: scores[scores.length - 1] ?? '', id: ids[ids.length - 1] ?? '' };
+    const ids: string[] = [];
+    let from = '-inf';
+    if (cursor !== undefined) {
+      const space = cursor.indexOf(' ');
+      const score = cursor.slice(0, space);
+      const after = cursor.slice(space + 1);
+      // Jobs sharing the cursor's finish instant come in id order: those after it are next.
+      const ties = await this.#guard(() => this.#redis.zrange(key, score, score, 'BYSCORE'));
+      const at = ties.indexOf(after);
+      ids.push(...(at >= 0 ? ties.slice(at + 1) : ties.filter((id) => id > after)));
+      from = `(${score}`;
     }
+    const page = await this.#guard(() =>
+      this.#redis.zrange(key, from, '+inf', 'BYSCORE', 'LIMIT', 0, limit, 'WITHSCORES'),
+    );
+    for (let i = 0; i < page.length; i += 2) ids.push(page[i] ?? '');
+    const records = (await this.getJobs(ids)).filter((r) => r.emittedStep < TERMINAL_STEP);
+    if (page.length < 2 * limit) return { records, cursor: undefined };
+    return { records, cursor: `${page[page.length - 1]} ${page[page.length - 2]}` };
   }
 
   purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {

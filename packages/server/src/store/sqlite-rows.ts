@@ -1,6 +1,6 @@
 /** How job records and events are laid out in SQLite rows, and back. */
 import type { JobOutcome, JobRecord } from '../sim/job-model.js';
-import type { EventType, StoredEvent } from './types.js';
+import type { EventType, IdempotencyInput, NewEvent, StoredEvent } from './types.js';
 
 export interface JobRow {
   id: string;
@@ -71,3 +71,38 @@ export const fromEventRow = (r: EventRow): StoredEvent => ({
   type: r.type as EventType,
   data: JSON.parse(r.data) as StoredEvent['data'],
 });
+
+/** The statements that add a job, an idempotency key and an event (the store's only inserts). */
+export const INSERT_SQL = {
+  job: `INSERT INTO jobs VALUES (@id, @tenant, @source_url, @target_language, @callback_url,
+    @callback_events, @created_at, @eta_at, @finish_at, @outcome, @error_code, @error_message,
+    @canceled_at, @emitted_step)`,
+  idempotencyKey: 'INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?)',
+  event: 'INSERT INTO events (id_ms, at, tenant, job_id, type, data) VALUES (?, ?, ?, ?, ?, ?)',
+} as const;
+
+/** `INSERT_SQL.idempotencyKey`'s values: the key answers with the job as created. */
+export const idempotencyValues = (
+  record: JobRecord,
+  idem: IdempotencyInput,
+  created: NewEvent,
+): [string, string, string, string, number] => [
+  record.tenant,
+  idem.key,
+  idem.fingerprint,
+  JSON.stringify(created.data),
+  record.createdAt,
+];
+
+/** `INSERT_SQL.event`'s values for an event whose id has millisecond part `idMs`. */
+export const eventValues = (
+  event: NewEvent,
+  idMs: number,
+): [number, number, string, string, string, string] => [
+  idMs,
+  event.at,
+  event.tenant,
+  event.jobId,
+  event.type,
+  JSON.stringify(event.data),
+];

@@ -13,7 +13,16 @@ import { TERMINAL_STEP, type JobRecord, type JobStatus } from '../sim/job-model.
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
 import { Notifier } from './notifier.js';
 import { RecordCache } from './record-cache.js';
-import { fromEventRow, fromRow, toRow, type EventRow, type JobRow } from './sqlite-rows.js';
+import {
+  eventValues,
+  fromEventRow,
+  fromRow,
+  idempotencyValues,
+  INSERT_SQL,
+  toRow,
+  type EventRow,
+  type JobRow,
+} from './sqlite-rows.js';
 import { openDatabase } from './sqlite-schema.js';
 import { SqliteOwnerLock } from './sqlite-owner-lock.js';
 import { SqliteWebhooks } from './sqlite-webhooks.js';
@@ -31,6 +40,7 @@ import {
   type Store,
   type StoreNotice,
   type StoredEvent,
+  type UnfinishedPage,
   type WebhookDelivery,
   type WebhookSecretSet,
 } from './types.js';
@@ -66,17 +76,13 @@ export class SqliteStore implements Store {
     }
     const db = this.#db;
     this.#stmts = {
-      insertJob: db.prepare(`INSERT INTO jobs VALUES (@id, @tenant, @source_url, @target_language,
-        @callback_url, @callback_events, @created_at, @eta_at, @finish_at, @outcome, @error_code,
-        @error_message, @canceled_at, @emitted_step)`),
+      insertJob: db.prepare(INSERT_SQL.job),
       getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       getIdem: db.prepare(
         'SELECT fingerprint, response FROM idempotency_keys WHERE tenant = ? AND key = ?',
       ),
-      insertIdem: db.prepare('INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?)'),
-      insertEvent: db.prepare(
-        'INSERT INTO events (id_ms, at, tenant, job_id, type, data) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
+      insertIdem: db.prepare(INSERT_SQL.idempotencyKey),
+      insertEvent: db.prepare(INSERT_SQL.event),
       lastIdMs: db.prepare('SELECT MAX(id_ms) AS m FROM events'),
       cancel: db.prepare('UPDATE jobs SET canceled_at = ?, emitted_step = ? WHERE id = ?'),
       advance: db.prepare(`UPDATE jobs SET emitted_step = ? WHERE id = ? AND emitted_step < ?
@@ -84,7 +90,9 @@ export class SqliteStore implements Store {
       readEvents: db.prepare(
         'SELECT * FROM events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
-      unfinished: db.prepare(`SELECT * FROM jobs WHERE emitted_step < ${TERMINAL_STEP}`),
+      unfinished: db.prepare(
+        `SELECT * FROM jobs WHERE emitted_step < ${TERMINAL_STEP} AND id > ? ORDER BY id LIMIT ?`,
+      ),
       purgeIdem: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
       purgeEvents: db.prepare('DELETE FROM events WHERE at < ?'),
       ping: db.prepare('SELECT 1'),
@@ -96,14 +104,7 @@ export class SqliteStore implements Store {
   #append(event: NewEvent): StoredEvent {
     // The id's millisecond part never goes back, even if the clock does.
     this.#idMs = Math.max(this.#idMs, Date.now());
-    const info = this.#stmts.insertEvent.run(
-      this.#idMs,
-      event.at,
-      event.tenant,
-      event.jobId,
-      event.type,
-      JSON.stringify(event.data),
-    );
+    const info = this.#stmts.insertEvent.run(...eventValues(event, this.#idMs));
     return { ...event, id: `${this.#idMs}-${Number(info.lastInsertRowid)}` };
   }
 
@@ -125,13 +126,7 @@ export class SqliteStore implements Store {
         }
         this.#stmts.insertJob.run(toRow(record));
         if (idem) {
-          this.#stmts.insertIdem.run(
-            record.tenant,
-            idem.key,
-            idem.fingerprint,
-            JSON.stringify(created.data),
-            record.createdAt,
-          );
+          this.#stmts.insertIdem.run(...idempotencyValues(record, idem, created));
         }
         return { kind: 'created', record, event: this.#append(created) };
       })
@@ -245,8 +240,12 @@ export class SqliteStore implements Store {
     return (this.#stmts.readEvents.all(tenant, afterSeq, limit) as EventRow[]).map(fromEventRow);
   }
 
-  async unfinishedJobs(): Promise<JobRecord[]> {
-    return (this.#stmts.unfinished.all() as JobRow[]).map(fromRow);
+  async unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage> {
+    const rows = this.#stmts.unfinished.all(cursor ?? '', limit) as JobRow[];
+    return {
+      records: rows.map(fromRow),
+      cursor: rows.length < limit ? undefined : rows[rows.length - 1]?.id,
+    };
   }
 
   async purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {

@@ -17,6 +17,16 @@ export class StoreUnavailableError extends ProblemError {
   }
 }
 
+/**
+ * The store holds as many jobs as it may and none can make room (the memory store's job limit,
+ * every job still pending): 503 problem+json `store_full` with `Retry-After`.
+ */
+export class StoreFullError extends ProblemError {
+  constructor(detail: string) {
+    super('store_full', detail, { headers: { 'retry-after': '1' } });
+  }
+}
+
 export const EVENT_TYPES = [
   'job.created',
   'job.updated',
@@ -66,6 +76,13 @@ export interface ListQuery {
   before?: { createdAt: number; id: string } | undefined;
   limit: number;
   now: number;
+}
+
+/** A page of `Store.unfinishedJobs`. */
+export interface UnfinishedPage {
+  records: JobRecord[];
+  /** Where the next page starts; undefined after the last page. */
+  cursor: string | undefined;
 }
 
 /** A lifecycle step whose event should be written once (compare-and-set on `emittedStep`). */
@@ -138,7 +155,10 @@ export type StoreNotice = { kind: 'event'; event: StoredEvent };
 
 export interface Store {
   readonly kind: 'memory' | 'sqlite' | 'redis';
-  /** Creates the job and its `job.created` event (and the idempotency entry) in one step. */
+  /**
+   * Creates the job and its `job.created` event (and the idempotency entry) in one step. Rejects
+   * when a job with this id exists, and with `StoreFullError` when a bounded store cannot make room.
+   */
   createJob(
     record: JobRecord,
     created: NewEvent,
@@ -163,14 +183,27 @@ export interface Store {
    * null) for each event written, so a crash can lose neither without the other.
    */
   emitSteps(emissions: readonly StepEmission[]): Promise<StoredEvent[]>;
-  /** Events of a tenant after `afterId` (exclusive), oldest first. */
+  /**
+   * Events of a tenant after `afterId` (exclusive), oldest first, each with the job as it was at
+   * that instant (a store may keep events without it and rebuild it from the record: `materialize`
+   * is a function of the record and the instant). Events outlive their job only when the job is
+   * kept longer (the default job); an event whose job is gone is left out.
+   */
   readEvents(tenant: string, afterId: string | undefined, limit: number): Promise<StoredEvent[]>;
-  /** Jobs whose terminal event has not been written yet (the scheduler's work list at boot). */
-  unfinishedJobs(): Promise<JobRecord[]>;
+  /**
+   * One page of the jobs whose terminal event has not been written yet (the scheduler's work list
+   * at boot): about `limit` (fewer, even none, before the last page; Redis may return more, as its
+   * SSCAN does — a small set comes whole). Start
+   * with `cursor` undefined and pass each page's `cursor` to the next call; it is undefined after
+   * the last page. A job may appear on two pages (callers tolerate it); one that stays unfinished
+   * throughout appears on at least one.
+   */
+  unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage>;
   /**
    * Deletes finished jobs, idempotency keys and events older than `before` — and webhook
    * deliveries (with their attempts) created before it that are no longer pending; returns jobs
-   * deleted.
+   * deleted. Works in small batches and lets other work run between them, however much is due:
+   * the caller awaits the whole sweep, and starts the next one only after it.
    */
   purgeExpired(before: number, keepIds: readonly string[]): Promise<number>;
   /**

@@ -1,21 +1,32 @@
 /**
  * One scheduler per instance: a min-heap of each tracked job's next lifecycle instant and a single
- * timer for the earliest. When a step is due it wakes local waiters at once, then writes the step's
- * event (once across instances: the store compares-and-sets). Rebuilt from the store at boot, so
- * jobs that finished while the server was down still produce their terminal events.
+ * timer for the earliest. When a step is due it wakes local waiters at once, then queues the step's
+ * event for the step writer (written once across instances: the store compares-and-sets).
+ *
+ * At boot it reads the store's unfinished jobs a page at a time in the background, so the server
+ * listens at once. Steps missed while the server was down (a job that finished meanwhile) go to a
+ * catch-up queue written in bounded batches; `caughtUp` turns true once every unfinished job is
+ * loaded and every missed step written — until then readiness says so. A tracked job costs a small
+ * fixed-shape entry (its id, tenant and two instants), not a copy of its record.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { eventForStep } from '../sim/job-events.js';
-import { stepAt, stepInstant, TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
-import type { StepEmission, Store } from '../store/types.js';
 import type { Clock } from '../clock.js';
+import { stepAt, stepInstant, TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
+import type { Store } from '../store/types.js';
 import type { Hub } from './hub.js';
 import { MinHeap } from './min-heap.js';
+import { StepWriter, WRITE_BATCH, type DueStep } from './step-writer.js';
 
-interface Entry {
-  at: number;
-  step: number;
-  record: JobRecord;
+/** A tracked job's next step. One class, so every entry shares one shape. */
+class Entry {
+  constructor(
+    readonly id: string,
+    readonly tenant: string,
+    readonly createdAt: number,
+    readonly finishAt: number,
+    public at: number,
+    public step: number,
+  ) {}
 }
 
 /** Node's setTimeout cannot wait longer than this. */
@@ -23,26 +34,30 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** Timers fire up to a millisecond early against `Date.now()`; treat such entries as due. */
 const EARLY_FIRE_TOLERANCE_MS = 2;
 const RETRY_AFTER_STORE_ERROR_MS = 1000;
-/**
- * Events due within this window share one store write. Waiters are woken before the write (they
- * derive the state from the clock), so batching costs them nothing; it bounds the synced commits of
- * a burst of finishing jobs, which would otherwise block the event loop once per timer tick.
- */
-const EMIT_BATCH_MS = 25;
+/** Unfinished jobs read from the store at a time at boot. */
+const UNFINISHED_PAGE = 1000;
+/** Due entries handled per timer turn; more wait for the next turn, after other work. */
+const TICK_BATCH = 2000;
 
 export class Scheduler {
   readonly #heap = new MinHeap<Entry>();
   /** The live entry per job; heap entries that are no longer here are stale and skipped. */
   readonly #current = new Map<string, Entry>();
+  /** One copy of each tenant name, however many entries name it. */
+  readonly #tenants = new Map<string, string>();
+  readonly #writer: StepWriter;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #running = false;
   #ticking = false;
-  /** Emissions waiting for the next batched write, with the record to retry from. */
-  #pending: { emission: StepEmission; record: JobRecord }[] = [];
-  #flushTimer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> | undefined;
-  #lastFlushAt = -Infinity;
+  #loaded = false;
+  #loading: Promise<void> | undefined;
+  #feeding = false;
+  /** The writer's mark once the last missed step was handed to it; then `caughtUp` latches. */
+  #caughtUpMark: number | undefined;
+  #caughtUp = false;
+  /** Steps missed while the server was down, waiting to be handed to the writer. */
+  #catchUp: DueStep[] = [];
   #unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -50,9 +65,11 @@ export class Scheduler {
     private readonly hub: Hub,
     private readonly clock: Clock,
     private readonly log: FastifyBaseLogger,
-  ) {}
+  ) {
+    this.#writer = new StepWriter(store, clock, log, (failed) => this.#retry(failed));
+  }
 
-  /** Loads every job whose terminal event is unwritten and starts watching the store for new ones. */
+  /** Starts watching the store for new jobs and loads the unfinished ones in the background. */
   async start(): Promise<void> {
     this.#running = true;
     this.#unsubscribe = this.store.subscribe((notice) => {
@@ -63,25 +80,68 @@ export class Scheduler {
         this.#current.delete(event.jobId);
       }
     });
-    for (const record of await this.store.unfinishedJobs()) this.track(record);
+    this.#loading = this.#load();
   }
 
-  /** Stops the timer and writes the events still waiting for a batch. */
+  /** True once every unfinished job is loaded and every step missed while down is written. */
+  get caughtUp(): boolean {
+    if (!this.#caughtUp && this.#caughtUpMark !== undefined)
+      this.#caughtUp = this.#writer.hasSettled(this.#caughtUpMark);
+    return this.#caughtUp;
+  }
+
+  /** Stops the timer and writes the events still queued. */
   async stop(): Promise<void> {
     this.#running = false;
     this.#unsubscribe?.();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Infinity;
-    if (this.#flushTimer) clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    await this.#flushing;
-    await this.#flush();
+    await this.#loading;
+    await this.#writer.stop();
   }
 
   /** Jobs being watched (for metrics and tests). */
   get size(): number {
     return this.#current.size;
+  }
+
+  async #load(): Promise<void> {
+    let cursor: string | undefined;
+    try {
+      do {
+        const page = await this.store.unfinishedJobs(cursor, UNFINISHED_PAGE);
+        for (const record of page.records) this.track(record);
+        cursor = page.cursor;
+        this.#feedCatchUp();
+        // Let requests and timers run between pages.
+        await new Promise((resolve) => setImmediate(resolve));
+      } while (cursor !== undefined && this.#running);
+      this.#loaded = true;
+      this.#feedCatchUp();
+    } catch (err) {
+      if (!this.#running) return;
+      this.log.error({ err }, 'scheduler could not load unfinished jobs; retrying');
+      await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_STORE_ERROR_MS).unref());
+      if (this.#running) return this.#load();
+    }
+  }
+
+  /** Hands missed steps to the writer a batch at a time, as it drains. */
+  #feedCatchUp(): void {
+    if (this.#feeding || !this.#running) return;
+    if (this.#catchUp.length === 0) {
+      if (this.#loaded) this.#caughtUpMark ??= this.#writer.mark();
+      return;
+    }
+    this.#feeding = true;
+    if (this.#writer.backlog <= WRITE_BATCH)
+      for (const step of this.#catchUp.splice(0, WRITE_BATCH)) this.#writer.add(step);
+    // Again once the writer has had a turn (a write takes a while: check back shortly).
+    setTimeout(() => {
+      this.#feeding = false;
+      this.#feedCatchUp();
+    }, 1).unref();
   }
 
   async #trackById(id: string): Promise<void> {
@@ -97,14 +157,26 @@ export class Scheduler {
   track(record: JobRecord): void {
     if (!this.#running || record.canceledAt !== null || record.emittedStep >= TERMINAL_STEP) return;
     const now = this.clock.now();
+    let tenant = this.#tenants.get(record.tenant);
+    if (tenant === undefined) this.#tenants.set(record.tenant, (tenant = record.tenant));
     // Catch up on steps missed while down: the latest due one is written, the ones before skipped.
     const due = stepAt(record, now);
-    const step = due > record.emittedStep ? due : record.emittedStep + 1;
-    this.#push({ at: due > record.emittedStep ? now : stepInstant(record, step), step, record });
+    if (due > record.emittedStep) {
+      this.#catchUp.push({ id: record.id, step: due, at: now });
+      this.hub.publish({ jobId: record.id, tenant, at: now });
+      if (this.#loaded) this.#feedCatchUp();
+      if (due >= TERMINAL_STEP) {
+        this.#current.delete(record.id);
+        return;
+      }
+    }
+    const step = Math.max(due, record.emittedStep) + 1;
+    const at = stepInstant(record, step);
+    this.#push(new Entry(record.id, tenant, record.createdAt, record.finishAt, at, step));
   }
 
   #push(entry: Entry): void {
-    this.#current.set(entry.record.id, entry);
+    this.#current.set(entry.id, entry);
     this.#heap.push(entry);
     if (entry.at < this.#timerAt) this.#arm();
   }
@@ -112,7 +184,7 @@ export class Scheduler {
   #arm(): void {
     if (!this.#running || this.#ticking) return;
     let top = this.#heap.peek();
-    while (top && this.#current.get(top.record.id) !== top) {
+    while (top && this.#current.get(top.id) !== top) {
       this.#heap.pop();
       top = this.#heap.peek();
     }
@@ -122,7 +194,7 @@ export class Scheduler {
     if (!top) return;
     this.#timerAt = top.at;
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, top.at - this.clock.now()));
-    this.#timer = setTimeout(() => void this.#tick(), delay);
+    this.#timer = setTimeout(() => this.#tick(), delay);
     this.#timer.unref?.();
   }
 
@@ -132,74 +204,56 @@ export class Scheduler {
     this.#ticking = true;
     try {
       const now = this.clock.now();
+      let handled = 0;
       for (
         let top = this.#heap.peek();
-        top && top.at <= now + EARLY_FIRE_TOLERANCE_MS;
+        top && top.at <= now + EARLY_FIRE_TOLERANCE_MS && handled < TICK_BATCH;
         top = this.#heap.peek()
       ) {
         this.#heap.pop();
-        if (this.#current.get(top.record.id) !== top) continue;
-        this.#current.delete(top.record.id);
+        if (this.#current.get(top.id) !== top) continue;
+        handled++;
         // The timer may run a hair before the instant: evaluate the job at the instant itself.
         const at = Math.max(now, top.at);
-        const step = Math.max(top.step, stepAt(top.record, at));
-        this.#pending.push({
-          emission: { id: top.record.id, step, event: eventForStep(top.record, step, at) },
-          record: top.record,
-        });
-        this.hub.publish({ jobId: top.record.id, tenant: top.record.tenant, at });
+        const step = Math.max(top.step, stepOf(top, at));
+        this.#writer.add({ id: top.id, step, at });
+        this.hub.publish({ jobId: top.id, tenant: top.tenant, at });
         if (step < TERMINAL_STEP) {
-          this.#queue({
-            at: stepInstant(top.record, step + 1),
-            step: step + 1,
-            record: top.record,
-          });
+          // Reused for the next step (it has left the heap).
+          top.step = step + 1;
+          top.at = stepInstant(top, step + 1);
+          this.#heap.push(top);
+        } else {
+          this.#current.delete(top.id);
         }
       }
     } finally {
       this.#ticking = false;
       this.#arm();
     }
-    this.#scheduleFlush();
   }
 
-  /** Writes at once after a quiet spell, else at most once per `EMIT_BATCH_MS`. */
-  #scheduleFlush(): void {
-    if (this.#pending.length === 0 || this.#flushTimer || !this.#running) return;
-    const delay = Math.max(0, this.#lastFlushAt + EMIT_BATCH_MS - this.clock.now());
-    this.#flushTimer = setTimeout(() => {
-      this.#flushTimer = undefined;
-      this.#flushing = this.#flush().finally(() => {
-        this.#flushing = undefined;
-        this.#scheduleFlush();
-      });
-    }, delay);
-    this.#flushTimer.unref?.();
-  }
-
-  async #flush(): Promise<void> {
-    const batch = this.#pending;
-    if (batch.length === 0) return;
-    this.#pending = [];
-    this.#lastFlushAt = this.clock.now();
-    try {
-      await this.store.emitSteps(batch.map((d) => d.emission));
-    } catch (err) {
-      this.log.error({ err }, 'scheduler could not write job events; retrying');
-      if (!this.#running) return;
-      const retryAt = this.clock.now() + RETRY_AFTER_STORE_ERROR_MS;
-      for (const { emission, record } of batch) {
-        const live = this.#current.get(record.id);
-        // Retry from the failed step unless a later step is already queued for this job.
-        if (!live || live.step <= emission.step)
-          this.#push({ at: retryAt, step: emission.step, record });
+  /** Steps the store refused: tried again a second later, unless a later one is queued. */
+  #retry(failed: readonly DueStep[]): void {
+    const retryAt = this.clock.now() + RETRY_AFTER_STORE_ERROR_MS;
+    for (const s of failed) {
+      const live = this.#current.get(s.id);
+      if (live && live.step > s.step) continue;
+      const known = live;
+      if (!known) {
+        // Its entry is gone (terminal step): re-read the job then, as a restart would.
+        setTimeout(() => void this.#trackById(s.id), RETRY_AFTER_STORE_ERROR_MS).unref();
+        continue;
       }
+      this.#current.delete(s.id);
+      this.#push(
+        new Entry(known.id, known.tenant, known.createdAt, known.finishAt, retryAt, s.step),
+      );
     }
   }
+}
 
-  /** Adds an entry without re-arming (used inside a tick, which re-arms when it ends). */
-  #queue(entry: Entry): void {
-    this.#current.set(entry.record.id, entry);
-    this.#heap.push(entry);
-  }
+/** The step a tracked (never canceled: canceled jobs leave the heap) job is at, at `now`. */
+function stepOf(entry: Entry, now: number): number {
+  return stepAt({ canceledAt: null, createdAt: entry.createdAt, finishAt: entry.finishAt }, now);
 }

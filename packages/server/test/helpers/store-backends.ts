@@ -9,6 +9,7 @@ import { afterEach } from 'vitest';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import type { JobRecord } from '../../src/sim/job-model.js';
 import type { Store } from '../../src/store/types.js';
 import { tempDir } from './process.js';
 import { hasRedis, NO_REDIS_MESSAGE, startRedis, type RedisServer } from './redis.js';
@@ -80,3 +81,15 @@ export const STORE_BACKENDS: StoreBackend[] = [
 ];
 
 if (!hasRedis) console.warn(NO_REDIS_MESSAGE);
+
+/** Every unfinished job, read page by page (about `limit` at a time), without duplicates. */
+export async function allUnfinished(store: Store, limit = 1000): Promise<JobRecord[]> {
+  const byId = new Map<string, JobRecord>();
+  let cursor: string | undefined;
+  do {
+    const page = await store.unfinishedJobs(cursor, limit);
+    for (const record of page.records) byId.set(record.id, record);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return [...byId.values()];
+}

@@ -1,0 +1,100 @@
+/**
+ * A vtrans server in a process of its own that the growth run can ask things only the process
+ * knows: its heap after a full collection, and how a retention sweep run now goes (the run cannot
+ * wait for the sweep's timer). Started by `host-process.ts` as
+ * `node --expose-gc --import tsx bench/growth/host.ts` with an IPC channel.
+ *
+ * Environment: `GROWTH_STORE` (a `VT_STORE` spec), `GROWTH_PORT`, and for the memory store
+ * `GROWTH_DATASET` (`kind:jobs:nowMs`) — the memory store is filled here, through its own API,
+ * before the server starts on it (as a restart would find it).
+ */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { startServer } from '../../packages/server/src/server.js';
+import { DEFAULT_JOB_ID } from '../../packages/server/src/sim/simulator.js';
+import { MemoryStore } from '../../packages/server/src/store/memory-store.js';
+import type { Store } from '../../packages/server/src/store/types.js';
+import { eventsInOrder, type DatasetKind, type DatasetPlan } from './dataset.js';
+
+export type HostCommand = { cmd: 'heap' } | { cmd: 'sweep'; before: number } | { cmd: 'stop' };
+
+export type HostMessage =
+  | { type: 'ready'; url: string; populateMs: number; startMs: number }
+  | { type: 'heap'; heapUsed: number; rss: number }
+  | { type: 'sweep'; ms: number; deleted: number; loopMaxMs: number }
+  | { type: 'error'; message: string };
+
+const send = (message: HostMessage) => process.send?.(message);
+
+/** Writes a dataset into a memory store through the store's own methods, in writing order. */
+async function fillMemory(store: Store, plan: DatasetPlan): Promise<void> {
+  for (const { job, step, event } of eventsInOrder(plan)) {
+    if (step === 0) {
+      await store.createJob(job.created, event, {
+        key: job.idempotencyKey,
+        fingerprint: job.fingerprint,
+      });
+    } else if (event.type === 'job.canceled') {
+      await store.cancelJob(job.created.id, event.at, () => event);
+    } else {
+      await store.emitSteps([{ id: job.created.id, step, event }]);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const spec = process.env.GROWTH_STORE ?? 'memory';
+  const dataset = process.env.GROWTH_DATASET;
+  let store: string | Store = spec;
+  const populateStarted = performance.now();
+  if (spec === 'memory') {
+    const memory = new MemoryStore();
+    if (dataset) {
+      const [kind, jobs, nowMs] = dataset.split(':');
+      await fillMemory(memory, {
+        kind: kind as DatasetKind,
+        jobs: Number(jobs),
+        ratePerS: 100,
+        nowMs: Number(nowMs),
+        writtenUntilMs: kind === 'finished-while-down' ? Number(nowMs) - 5000 : Number(nowMs),
+      });
+    }
+    store = memory;
+  }
+  const populateMs = performance.now() - populateStarted;
+  const started = performance.now();
+  const server = await startServer({
+    store,
+    port: Number(process.env.GROWTH_PORT ?? 0),
+    host: '127.0.0.1',
+    logLevel: 'warn',
+    maxWaiters: 100_000,
+  });
+  send({ type: 'ready', url: server.url, populateMs, startMs: performance.now() - started });
+  process.on('message', (message: HostCommand) => {
+    void (async () => {
+      if (message.cmd === 'heap') {
+        for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
+        const usage = process.memoryUsage();
+        send({ type: 'heap', heapUsed: usage.heapUsed, rss: usage.rss });
+      } else if (message.cmd === 'sweep') {
+        const loop = monitorEventLoopDelay({ resolution: 10 });
+        loop.enable();
+        const t0 = performance.now();
+        const deleted = await server.context.store.purgeExpired(message.before, [DEFAULT_JOB_ID]);
+        const ms = performance.now() - t0;
+        // A loop blocked throughout is recorded when the monitor's next tick runs, after it.
+        await new Promise((r) => setTimeout(r, 50));
+        loop.disable();
+        send({ type: 'sweep', ms, deleted, loopMaxMs: Math.max(0, loop.max / 1e6 - 10) });
+      } else {
+        await server.close();
+        process.exit(0);
+      }
+    })();
+  });
+}
+
+main().catch((err: unknown) => {
+  send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  process.exit(1);
+});

@@ -1,0 +1,247 @@
+/**
+ * One growth run for one store and one size: populate each dataset (pending, finished,
+ * finished-while-down), start a real server on it, and measure — restart to ready, liveness while
+ * catching up, event-loop stalls, list queries, heap per pending job, storage per finished job, and
+ * a retention sweep with long polls held through it.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { scratchDir, startRedisServer } from '../capacity/processes.js';
+import { planDataset, type DatasetKind, type DatasetPlan } from './dataset.js';
+import { measureLists, type ListReport } from './lists.js';
+import { populateRedis, redisUsedMemory } from './populate-redis.js';
+import { populateSqlite, sqliteBytes } from './populate-sqlite.js';
+import { loopStallMs, proveLiveness, sleep, terminalEventsWritten, timedGet } from './probes.js';
+import { measureStart, startHost, type Host, type StartReport } from './servers.js';
+import { measureSweep, type SweepReport } from './sweep.js';
+
+export const STORES = ['sqlite', 'memory', 'redis'] as const;
+export type StoreName = (typeof STORES)[number];
+
+export interface GrowthOptions {
+  jobs: number;
+  /** Samples per list query (fewer if `listBudgetMs` runs out first). */
+  listSamples: number;
+  listBudgetMs: number;
+  /** Long polls held through the sweep, and the window their jobs finish in. */
+  sweepWakers: number;
+  sweepSpreadMs: number;
+  readyTimeoutMs: number;
+}
+
+export const FULL: Omit<GrowthOptions, 'jobs'> = {
+  listSamples: 200,
+  listBudgetMs: 10_000,
+  sweepWakers: 150,
+  sweepSpreadMs: 3000,
+  readyTimeoutMs: 20 * 60_000,
+};
+
+export const QUICK: GrowthOptions = {
+  jobs: 2000,
+  listSamples: 20,
+  listBudgetMs: 2000,
+  sweepWakers: 30,
+  sweepSpreadMs: 500,
+  readyTimeoutMs: 60_000,
+};
+
+export interface StoreReport {
+  store: StoreName;
+  jobs: number;
+  pending: { populateMs: number; start: StartReport; heapPerJobBytes: number; lists: ListReport };
+  finished: {
+    populateMs: number;
+    storagePerJobBytes: number;
+    storage: string;
+    lists: ListReport;
+    sweep: SweepReport;
+  };
+  finishedWhileDown: { populateMs: number; start: StartReport };
+}
+
+type Log = (line: string) => void;
+
+/** Where a dataset lives: a store spec, filled before the server starts (memory: in the host). */
+interface Placed {
+  spec: string;
+  populateMs: number;
+  /** Bytes the data takes in the store (file + WAL, Redis memory); NaN for memory. */
+  bytes: () => Promise<number>;
+  hostEnv: Record<string, string>;
+  cleanup: () => Promise<void>;
+}
+
+async function place(store: StoreName, plan: DatasetPlan | undefined): Promise<Placed> {
+  if (store === 'memory') {
+    const dataset = plan ? { GROWTH_DATASET: `${plan.kind}:${plan.jobs}:${plan.nowMs}` } : {};
+    return {
+      spec: 'memory',
+      populateMs: NaN,
+      bytes: async () => NaN,
+      hostEnv: { GROWTH_STORE: 'memory', ...dataset },
+      cleanup: async () => {},
+    };
+  }
+  if (store === 'sqlite') {
+    const dir = scratchDir();
+    const path = join(dir, 'vtrans.db');
+    const t0 = performance.now();
+    if (plan) populateSqlite(path, plan);
+    const spec = `sqlite:${path}`;
+    return {
+      spec,
+      populateMs: performance.now() - t0,
+      bytes: async () => {
+        const b = sqliteBytes(path);
+        return b.file + b.wal;
+      },
+      hostEnv: { GROWTH_STORE: spec },
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const redis = await startRedisServer();
+  const empty = await redisUsedMemory(redis.url);
+  const t0 = performance.now();
+  if (plan) await populateRedis(redis.url, plan);
+  return {
+    spec: redis.url,
+    populateMs: performance.now() - t0,
+    bytes: async () => (await redisUsedMemory(redis.url)) - empty,
+    hostEnv: { GROWTH_STORE: redis.url },
+    cleanup: () => redis.stop(),
+  };
+}
+
+async function waitReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while ((await timedGet(`${url}/readyz`, 60_000)).status !== 200) {
+    if (performance.now() > deadline) throw new Error(`${url} did not become ready`);
+    await sleep(50);
+  }
+}
+
+async function heapOf(host: Host, timeoutMs: number): Promise<number> {
+  await waitReady(host.url, timeoutMs);
+  return (await host.ask({ cmd: 'heap' }, 'heap')).heapUsed;
+}
+
+/** The memory store "restarts" in its host: filled, then the server starts on it. */
+async function startInHost(
+  placed: Placed,
+  timeoutMs: number,
+): Promise<StartReport & { host: Host }> {
+  const host = await startHost(placed.hostEnv);
+  const afterReady = performance.now();
+  await loopStallMs(host.url);
+  const prober = proveLiveness(host.url);
+  let notReadyAnswers = 0;
+  while ((await timedGet(`${host.url}/readyz`, 60_000)).status !== 200) {
+    notReadyAnswers++;
+    if (performance.now() - afterReady > timeoutMs) throw new Error('memory host not ready');
+    await sleep(50);
+  }
+  const readyMs = host.startMs + performance.now() - afterReady;
+  return {
+    host,
+    started: true,
+    liveMs: host.startMs,
+    readyMs,
+    healthzWhileCatchingUp: await prober.stop(),
+    notReadyAnswers,
+    stallMs: await loopStallMs(host.url),
+    terminalWrittenAtReady: await terminalEventsWritten(host.url),
+  };
+}
+
+async function runStart(
+  store: StoreName,
+  placed: Placed,
+  options: GrowthOptions,
+): Promise<{ start: StartReport; url: string; stop: () => Promise<void>; populateMs: number }> {
+  if (store === 'memory') {
+    const { host, ...start } = await startInHost(placed, options.readyTimeoutMs);
+    return { start, url: host.url, stop: () => host.stop(), populateMs: host.populateMs };
+  }
+  const { url, stop, ...start } = await measureStart(
+    { VT_STORE: placed.spec },
+    options.readyTimeoutMs,
+  );
+  return { start, url, stop, populateMs: placed.populateMs };
+}
+
+export async function runStore(
+  store: StoreName,
+  options: GrowthOptions,
+  log: Log,
+): Promise<StoreReport> {
+  const plan = (kind: DatasetKind) => planDataset(kind, options.jobs);
+  const say = (what: string) => log(`${store} ${options.jobs}: ${what}`);
+
+  // Heap of a server on an empty store, to subtract.
+  const empty = await place(store, undefined);
+  const emptyHost = await startHost(empty.hostEnv);
+  const emptyHeap = await heapOf(emptyHost, options.readyTimeoutMs);
+  await emptyHost.stop();
+  await empty.cleanup();
+
+  say('pending: populating');
+  const pendingPlan = plan('pending');
+  const pending = await place(store, pendingPlan);
+  say('pending: restarting');
+  const started = await runStart(store, pending, options);
+  say('pending: lists');
+  const pendingLists = started.start.started
+    ? await measureLists(started.url, pendingPlan, options)
+    : {};
+  await started.stop();
+  const pendingHost = await startHost(pending.hostEnv);
+  const heapPerJobBytes =
+    ((await heapOf(pendingHost, options.readyTimeoutMs)) - emptyHeap) / options.jobs;
+  await pendingHost.stop();
+  await pending.cleanup();
+
+  say('finished: populating');
+  const finishedPlan = plan('finished');
+  const finished = await place(store, finishedPlan);
+  const finishedHost = await startHost(finished.hostEnv);
+  await waitReady(finishedHost.url, options.readyTimeoutMs);
+  const storedBytes =
+    store === 'memory'
+      ? (await heapOf(finishedHost, options.readyTimeoutMs)) - emptyHeap
+      : await finished.bytes();
+  say('finished: lists');
+  const finishedLists = await measureLists(finishedHost.url, finishedPlan, options);
+  say('finished: sweep');
+  const sweep = await measureSweep(finishedHost, finished.spec, options);
+  await finishedHost.stop();
+  await finished.cleanup();
+
+  say('finished-while-down: populating');
+  const downPlan = plan('finished-while-down');
+  const down = await place(store, downPlan);
+  say('finished-while-down: restarting');
+  const downStart = await runStart(store, down, options);
+  await downStart.stop();
+  await down.cleanup();
+
+  return {
+    store,
+    jobs: options.jobs,
+    pending: {
+      populateMs: started.populateMs,
+      start: started.start,
+      heapPerJobBytes,
+      lists: pendingLists,
+    },
+    finished: {
+      populateMs: store === 'memory' ? finishedHost.populateMs : finished.populateMs,
+      storagePerJobBytes: storedBytes / options.jobs,
+      storage:
+        store === 'sqlite' ? 'file + WAL' : store === 'redis' ? 'Redis used_memory' : 'server heap',
+      lists: finishedLists,
+      sweep,
+    },
+    finishedWhileDown: { populateMs: downStart.populateMs, start: downStart.start },
+  };
+}

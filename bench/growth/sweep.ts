@@ -1,0 +1,57 @@
+/**
+ * A retention sweep of every finished job, run in the server's process (the host) while long polls
+ * are held on jobs finishing during it and `/healthz` is asked every 50 ms: how long the sweep
+ * took, the longest event-loop stall it caused, how late the held requests woke, and — for SQLite
+ * — how large the file and its write-ahead log grew and what is left after.
+ */
+import { sqliteBytes } from './populate-sqlite.js';
+import { holdWakers, proveLiveness, sleep, type Summary, type Wakes } from './probes.js';
+import type { Host } from './servers.js';
+
+export interface SweepReport {
+  durationMs: number;
+  deleted: number;
+  /** Longest stall inside the server's process while the sweep ran. */
+  stallMs: number;
+  wakes: Wakes;
+  healthz: Summary & { failures: number };
+  /** SQLite only (else NaN): file and WAL before, the WAL's peak during, both after. */
+  fileBytesBefore: number;
+  walBytesPeak: number;
+  fileBytesAfter: number;
+  walBytesAfter: number;
+}
+
+export async function measureSweep(
+  host: Host,
+  spec: string,
+  options: { sweepWakers: number; sweepSpreadMs: number },
+): Promise<SweepReport> {
+  const path = spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : undefined;
+  const size = () => (path ? sqliteBytes(path) : { file: NaN, wal: NaN });
+  const before = size();
+  // Long polls on jobs that finish from 200 ms after the sweep starts, over the spread.
+  const leadMs = 1000 + options.sweepWakers * 20;
+  const wakers = await holdWakers(host.url, options.sweepWakers, leadMs, options.sweepSpreadMs);
+  await sleep(wakers.firstFinishAt - 200 - Date.now());
+  const prober = proveLiveness(host.url);
+  let walPeak = before.wal;
+  const sampler = setInterval(() => (walPeak = Math.max(walPeak, size().wal)), 100);
+  // Everything that ended before now goes: the whole finished dataset.
+  const sweep = await host.ask({ cmd: 'sweep', before: Date.now() }, 'sweep');
+  const wakes = await wakers.answered;
+  clearInterval(sampler);
+  const healthz = await prober.stop();
+  const after = size();
+  return {
+    durationMs: Math.round(sweep.ms),
+    deleted: sweep.deleted,
+    stallMs: Math.round(sweep.loopMaxMs),
+    wakes,
+    healthz,
+    fileBytesBefore: before.file,
+    walBytesPeak: Math.max(walPeak, after.wal),
+    fileBytesAfter: after.file,
+    walBytesAfter: after.wal,
+  };
+}
