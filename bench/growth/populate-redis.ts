@@ -1,19 +1,24 @@
 /**
  * Fills a Redis store with a dataset the fast way: pipelined plain commands that lay the data out
- * exactly as the store's scripts do (see the layout in `redis-store.ts` and `CREATE_JOB_LUA` /
- * `EMIT_STEPS_LUA` in `redis-scripts.ts`) — a job hash, the tenant's listing index, the unfinished
- * set, idempotency keys with their TTL, and the tenant's event stream (capped as the scripts cap
- * it), with stream ids from each event's instant. Keep it in step with those scripts when the
- * layout changes.
+ * exactly as the store's scripts do, with the store's own encodings (`redis-layout.ts`) — a job's
+ * value, its listing index entry, the unfinished set, idempotency keys with their TTL, and the
+ * tenant's event stream, with stream ids from each event's instant.
  */
 import { Redis } from 'ioredis';
 import { eventForStep } from '../../packages/server/src/sim/job-events.js';
 import { TERMINAL_STEP } from '../../packages/server/src/sim/job-model.js';
+import {
+  encodeRecord,
+  idempotencyValue,
+  indexStateOf,
+  LAYOUT_VERSION,
+  RedisKeys,
+  storedEvent,
+} from '../../packages/server/src/store/redis-layout.js';
 import { drawJob, eventsInOrder, TENANT, type DatasetPlan } from './dataset.js';
 
 /** As `redis-store.ts`. */
-const PREFIX = 'vt:';
-const STREAM_MAX_LEN = 1_000_000;
+const KEYS = new RedisKeys('vt:');
 const PIPELINE = 2000;
 
 export async function populateRedis(
@@ -33,53 +38,37 @@ export async function populateRedis(
       pipeline = redis.pipeline();
       queued = 0;
     };
-    await redis.sadd(`${PREFIX}tenants`, TENANT);
+    await redis.set(KEYS.layout, LAYOUT_VERSION);
+    await redis.sadd(KEYS.tenants, TENANT);
     for (let i = 0; i < plan.jobs; i++) {
       const { record, created, idempotencyKey, fingerprint } = drawJob(plan, i);
-      pipeline.hset(`${PREFIX}job:${record.id}`, {
-        r: JSON.stringify(created),
-        tenant: record.tenant,
-        finishAt: record.finishAt,
-        canceledAt: record.canceledAt ?? '',
-        emittedStep: record.emittedStep,
-      });
-      pipeline.zadd(`${PREFIX}jobs:${record.tenant}`, record.createdAt, record.id);
-      if (record.emittedStep < TERMINAL_STEP) pipeline.sadd(`${PREFIX}unfinished`, record.id);
+      pipeline.set(KEYS.job(record.id), encodeRecord(record));
+      pipeline.zadd(KEYS.index(indexStateOf(record), record.tenant), record.createdAt, record.id);
+      if (record.emittedStep < TERMINAL_STEP)
+        pipeline.zadd(KEYS.unfinishedAt, record.finishAt, record.id);
       const ttlMs = created.createdAt + retentionMs - Date.now();
       if (ttlMs > 0) {
-        const data = eventForStep(created, 0, created.createdAt).data;
-        pipeline.set(
-          `${PREFIX}idem:${record.tenant.length}:${record.tenant}:${idempotencyKey}`,
-          `${fingerprint}\n${JSON.stringify(data)}`,
-          'PX',
-          ttlMs,
+        const value = idempotencyValue(
+          fingerprint,
+          created,
+          eventForStep(created, 0, created.createdAt),
         );
+        pipeline.set(KEYS.idempotency(record.tenant, idempotencyKey), value, 'PX', ttlMs);
       }
       queued += 4;
       await flush();
     }
     let lastMs = 0;
     let seq = 0;
-    for (const { event } of eventsInOrder(plan)) {
+    for (const { job, event } of eventsInOrder(plan)) {
       if (event.at > lastMs) {
         lastMs = event.at;
         seq = 0;
       } else seq++;
-      const json = JSON.stringify({
-        tenant: event.tenant,
-        jobId: event.jobId,
-        type: event.type,
-        at: event.at,
-        data: event.data,
-      });
       pipeline.xadd(
-        `${PREFIX}events:${event.tenant}`,
-        'MAXLEN',
-        '~',
-        STREAM_MAX_LEN,
+        KEYS.stream(event.tenant),
         `${lastMs}-${seq}`,
-        'e',
-        json,
+        ...storedEvent(job.record, event),
       );
       queued++;
       await flush();
