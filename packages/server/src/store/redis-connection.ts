@@ -4,6 +4,7 @@
  * apart from "this command is wrong".
  */
 import type { Redis, RedisOptions } from 'ioredis';
+import { LAYOUT_VERSION, type RedisKeys } from './redis-layout.js';
 import type { RedisStoreLog } from './redis-notices.js';
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
@@ -92,5 +93,24 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T
     ]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Claims an empty prefix for the store's layout; refuses data written in another. */
+export async function checkLayout(redis: Redis, keys: RedisKeys, where: string): Promise<void> {
+  let layout = await redis.get(keys.layout);
+  if (layout === null) {
+    // Data without a layout mark is from before the mark existed.
+    if ((await redis.exists(keys.tenants)) === 0) {
+      await redis.set(keys.layout, LAYOUT_VERSION, 'NX');
+      layout = await redis.get(keys.layout);
+    }
+  }
+  if (layout !== LAYOUT_VERSION) {
+    throw new Error(
+      `Redis at ${where} holds vtrans data in an older layout under the prefix ` +
+        `${JSON.stringify(keys.prefix)}; this version cannot read it: delete those keys ` +
+        `(see docs/deployment.md) or use an empty Redis`,
+    );
   }
 }

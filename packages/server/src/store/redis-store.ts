@@ -13,9 +13,9 @@
  */
 import { Redis } from 'ioredis';
 import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
-import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
 import type { RateLimiter } from '../rate-limit/types.js';
 import {
+  checkLayout,
   describeRedisUrl,
   failFastOptions,
   isUnavailable,
@@ -24,30 +24,13 @@ import {
   watchConnection,
   withTimeout,
 } from './redis-connection.js';
-import {
-  decodeEvent,
-  decodeRecord,
-  encodeRecord,
-  eventJson,
-  idempotencyValue,
-  indexStateOf,
-  LAYOUT_VERSION,
-  parseCompactEvent,
-  RedisKeys,
-  replayOf,
-  storedEvent,
-} from './redis-layout.js';
+import { decodeEvent, decodeRecord, parseCompactEvent, RedisKeys } from './redis-layout.js';
+import { RedisJobWrites } from './redis-job-writes.js';
 import { LIST_JOBS_LUA, listJobsByIndex } from './redis-list.js';
 import { RedisNotices, type RedisStoreLog } from './redis-notices.js';
 import { ReadBatcher } from './redis-read-batch.js';
 import { RedisRateLimiter } from './redis-rate-limiter.js';
-import {
-  CANCEL_JOB_LUA,
-  CREATE_JOB_LUA,
-  EMIT_STEPS_LUA,
-  EMIT_STRIDE,
-  LuaScript,
-} from './redis-scripts.js';
+import { LuaScript } from './redis-scripts.js';
 import { RedisSweeper } from './redis-sweep.js';
 import { RedisWebhooks } from './redis-webhooks.js';
 import {
@@ -87,20 +70,8 @@ export interface RedisStoreOptions {
 
 const DEFAULT_RETENTION_MS = 86_400_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-/**
- * `recently-settled` keeps a job this long past the event instant of a later write (it only
- * matters to a listing at an instant before the job's finish).
- */
-const RECENTLY_SETTLED_MS = 60_000;
 const READ_CHUNK = 500;
-const EMIT_CHUNK = 500;
 const SILENT_LOG: RedisStoreLog = { info: () => {}, warn: () => {}, error: () => {} };
-
-/** The delivery id and JSON a step's event queues ('' and '' when it queues none). */
-function deliveryArgs(record: JobRecord, event: NewEvent, step: number): [string, string] {
-  const delivery = webhookDeliveryFor(record, event, step);
-  return delivery ? [delivery.id, JSON.stringify(delivery)] : ['', ''];
-}
 
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
@@ -113,12 +84,8 @@ export class RedisStore implements Store {
   readonly #retentionMs: number;
   readonly #log: RedisStoreLog;
   readonly #where: string;
-  readonly #scripts = {
-    create: new LuaScript(CREATE_JOB_LUA),
-    cancel: new LuaScript(CANCEL_JOB_LUA),
-    emit: new LuaScript(EMIT_STEPS_LUA),
-    list: new LuaScript(LIST_JOBS_LUA),
-  };
+  readonly #writes: RedisJobWrites;
+  readonly #list = new LuaScript(LIST_JOBS_LUA);
   #closed = false;
   readonly #reads = new ReadBatcher<JobRecord | null>((ids) => this.#readJobs(ids));
 
@@ -135,6 +102,9 @@ export class RedisStore implements Store {
     const guard = <T>(fn: () => Promise<T>) => this.#guard(fn);
     this.#webhooks = new RedisWebhooks(this.#redis, this.#keys.prefix, guard);
     this.#sweeper = new RedisSweeper(this.#redis, this.#keys, guard, this.#webhooks);
+    this.#writes = new RedisJobWrites(this.#redis, this.#keys, this.#retentionMs, guard, (ids) =>
+      this.getJobs(ids),
+    );
     this.#notices = new RedisNotices(
       this.#sub,
       this.#keys.notices,
@@ -164,32 +134,12 @@ export class RedisStore implements Store {
       throw new Error(`Redis at ${store.#where} does not answer (${reason})`, { cause: err });
     }
     try {
-      await store.#checkLayout();
+      await checkLayout(store.#redis, store.#keys, store.#where);
     } catch (err) {
       await store.close();
       throw err;
     }
     return store;
-  }
-
-  /** Claims an empty prefix for this layout; refuses data written in another. */
-  async #checkLayout(): Promise<void> {
-    const keys = this.#keys;
-    let layout = await this.#redis.get(keys.layout);
-    if (layout === null) {
-      // Data without a layout mark is from before the mark existed.
-      if ((await this.#redis.exists(keys.tenants)) === 0) {
-        await this.#redis.set(keys.layout, LAYOUT_VERSION, 'NX');
-        layout = await this.#redis.get(keys.layout);
-      }
-    }
-    if (layout !== LAYOUT_VERSION) {
-      throw new Error(
-        `Redis at ${this.#where} holds vtrans data in an older layout under the prefix ` +
-          `${JSON.stringify(keys.prefix)}; this version cannot read it: delete those keys ` +
-          `(see docs/deployment.md) or use an empty Redis`,
-      );
-    }
   }
 
   /** Runs a Redis call; connection trouble becomes `StoreUnavailableError`. */
@@ -203,45 +153,6 @@ export class RedisStore implements Store {
         cause: err,
       });
     }
-  }
-
-  async createJob(
-    record: JobRecord,
-    created: NewEvent,
-    idem?: IdempotencyInput,
-  ): Promise<CreateResult> {
-    const k = this.#keys;
-    const state = indexStateOf(record);
-    const keys = [
-      k.job(record.id),
-      k.index(state, record.tenant),
-      k.unfinishedAt,
-      k.recentlySettled,
-      k.tenants,
-      k.stream(record.tenant),
-    ];
-    if (idem) keys.push(k.idempotency(record.tenant, idem.key));
-    const reply = (await this.#guard(() =>
-      this.#scripts.create.run(this.#redis, keys, [
-        record.id,
-        record.tenant,
-        record.createdAt,
-        encodeRecord(record),
-        record.finishAt,
-        state === 'canceled' ? 'x' : state === 'unfinished' ? 'u' : 's',
-        ...storedEvent(record, created),
-        k.notices,
-        eventJson(created),
-        idem ? idempotencyValue(idem.fingerprint, record, created) : '',
-        this.#retentionMs,
-        k.prefix,
-        this.#retentionMs,
-        created.at - RECENTLY_SETTLED_MS,
-        record.emittedStep < TERMINAL_STEP ? '1' : '0',
-      ]),
-    )) as [string, string, string?];
-    if (reply[0] === 'idem') return replayOf(reply[1], reply[2], idem?.fingerprint ?? '');
-    return { kind: 'created', record: { ...record }, event: { ...created, id: reply[1] } };
   }
 
   /** Reads of one job asked for in the same tick share one round trip (see `ReadBatcher`). */
@@ -279,120 +190,28 @@ export class RedisStore implements Store {
     return out;
   }
 
-  listJobs(q: ListQuery): Promise<JobRecord[]> {
-    return listJobsByIndex(
-      (keys, args) => this.#guard(() => this.#scripts.list.run(this.#redis, keys, args)),
-      this.#keys,
-      q,
-    );
+  createJob(record: JobRecord, created: NewEvent, idem?: IdempotencyInput): Promise<CreateResult> {
+    return this.#writes.createJob(record, created, idem);
   }
 
-  async cancelJob(
+  cancelJob(
     id: string,
     now: number,
     makeEvent: (canceled: JobRecord) => NewEvent,
   ): Promise<CancelResult> {
-    const record = await this.getJob(id);
-    if (!record) return { kind: 'missing' };
-    if (record.canceledAt !== null) return { kind: 'already-canceled', record };
-    if (now >= record.finishAt) return { kind: 'finished', record };
-    const canceled = { ...record, canceledAt: now, emittedStep: TERMINAL_STEP };
-    const event = makeEvent(canceled);
-    const k = this.#keys;
-    const reply = (await this.#guard(() =>
-      this.#scripts.cancel.run(
-        this.#redis,
-        [
-          k.job(id),
-          k.index('unfinished', record.tenant),
-          k.index(record.outcome, record.tenant),
-          k.index('canceled', record.tenant),
-          k.unfinishedAt,
-          k.recentlySettled,
-          k.stream(record.tenant),
-        ],
-        [
-          id,
-          now,
-          encodeRecord(canceled),
-          record.createdAt,
-          ...storedEvent(canceled, event),
-          k.notices,
-          eventJson(event),
-          k.prefix,
-          this.#retentionMs,
-          ...deliveryArgs(canceled, event, TERMINAL_STEP),
-        ],
-      ),
-    )) as [string, string?];
-    switch (reply[0]) {
-      case 'canceled':
-        return { kind: 'canceled', record: canceled, event: { ...event, id: reply[1] ?? '' } };
-      case 'already-canceled':
-        return {
-          kind: 'already-canceled',
-          record: {
-            ...record,
-            canceledAt: record.createdAt + Number(reply[1]),
-            emittedStep: TERMINAL_STEP,
-          },
-        };
-      case 'finished':
-        return { kind: 'finished', record };
-      default:
-        return { kind: 'missing' };
-    }
+    return this.#writes.cancelJob(id, now, makeEvent);
   }
 
-  async emitSteps(emissions: readonly StepEmission[]): Promise<StoredEvent[]> {
-    const written: StoredEvent[] = [];
-    const k = this.#keys;
-    for (let i = 0; i < emissions.length; i += EMIT_CHUNK) {
-      const chunk = emissions.slice(i, i + EMIT_CHUNK);
-      // The record decides how the event is stored and whether it queues a webhook (the job's
-      // callback settings never change); a job that is gone writes nothing.
-      const records = new Map((await this.getJobs(chunk.map((e) => e.id))).map((r) => [r.id, r]));
-      const present = chunk.filter((e) => records.has(e.id));
-      if (present.length === 0) continue;
-      const latest = Math.max(...present.map((e) => e.event.at));
-      const keys = [k.unfinishedAt, k.recentlySettled];
-      const args: (string | number)[] = [
-        k.notices,
-        TERMINAL_STEP,
-        k.prefix,
-        this.#retentionMs,
-        latest - RECENTLY_SETTLED_MS,
-      ];
-      for (const e of present) {
-        const record = records.get(e.id)!;
-        keys.push(
-          k.job(e.id),
-          k.stream(e.event.tenant),
-          k.index('unfinished', record.tenant),
-          k.index(record.outcome, record.tenant),
-        );
-        const entry: (string | number)[] = [
-          e.id,
-          e.step,
-          ...storedEvent(record, e.event),
-          eventJson(e.event),
-          record.createdAt,
-          record.finishAt,
-          e.event.at,
-          ...deliveryArgs(record, e.event, e.step),
-        ];
-        if (entry.length !== EMIT_STRIDE) throw new Error('emission arguments out of step');
-        args.push(...entry);
-      }
-      const ids = (await this.#guard(() =>
-        this.#scripts.emit.run(this.#redis, keys, args),
-      )) as string[];
-      present.forEach((e, j) => {
-        const id = ids[j];
-        if (id) written.push({ ...e.event, id });
-      });
-    }
-    return written;
+  emitSteps(emissions: readonly StepEmission[]): Promise<StoredEvent[]> {
+    return this.#writes.emitSteps(emissions);
+  }
+
+  listJobs(q: ListQuery): Promise<JobRecord[]> {
+    return listJobsByIndex(
+      (keys, args) => this.#guard(() => this.#list.run(this.#redis, keys, args)),
+      this.#keys,
+      q,
+    );
   }
 
   async readEvents(
