@@ -4,8 +4,10 @@
  * time to ready, and how much event history the store keeps.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
+import { LIST_JOBS_LUA } from '../../../packages/server/src/store/redis-list.js';
 import { RedisStore } from '../../../packages/server/src/store/redis-store.js';
 import { DEFAULT_CONFIG } from '../../../packages/server/src/config.js';
 import { eventForStep } from '../../../packages/server/src/sim/job-events.js';
@@ -132,13 +134,40 @@ export interface ListLatency extends LatencySummary {
 const encodeCursor = (c: { createdAt: number; id: string }): string =>
   Buffer.from(JSON.stringify([c.createdAt, c.id])).toString('base64url');
 
-/** Microseconds Redis has spent on commands other than INFO since it started. */
-async function redisBusyUs(redis: Redis): Promise<number> {
-  let total = 0;
-  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):.*usec=(\d+)/gm))
-    if (m[1] !== 'info') total += Number(m[2]);
-  return total;
+/**
+ * Redis's slow log, set to record every command: what each one cost Redis itself (its execution
+ * time, which a busy machine disturbs far less than a round trip). The bench's own redis-server.
+ */
+class CommandLog {
+  constructor(private readonly redis: Redis) {}
+
+  async start(slowerThanUs = 0): Promise<void> {
+    await this.redis.config('SET', 'slowlog-log-slower-than', String(slowerThanUs));
+    await this.redis.config('SET', 'slowlog-max-len', '100000');
+    await this.redis.slowlog('RESET');
+  }
+
+  /** The commands logged since the last read: name (lower case), first argument, microseconds. */
+  async take(): Promise<{ command: string; arg: string; us: number }[]> {
+    const entries = (await this.redis.slowlog('GET', -1)) as [number, number, number, string[]][];
+    await this.redis.slowlog('RESET');
+    return entries
+      .map(([, , us, args]) => ({ command: (args[0] ?? '').toLowerCase(), arg: args[1] ?? '', us }))
+      .filter((e) => e.command !== 'slowlog' && e.command !== 'config');
+  }
+
+  async stop(): Promise<void> {
+    await this.redis.config('SET', 'slowlog-log-slower-than', '10000');
+  }
 }
+
+/** Whether a logged command served a listing (the list script, or the reads an older store made). */
+function servesListing(e: { command: string; arg: string }): boolean {
+  if (e.command === 'evalsha' || e.command === 'eval') return e.arg === LIST_SCRIPT_SHA;
+  return e.command === 'zrange' || e.command === 'hgetall';
+}
+
+const LIST_SCRIPT_SHA = createHash('sha1').update(LIST_JOBS_LUA).digest('hex');
 
 /**
  * `GET /v1/jobs` with each status filter (and none), from each cursor position, `rounds` times
@@ -155,6 +184,8 @@ export async function measureLists(
   const statuses = [undefined, 'pending', 'completed', 'error', 'canceled'];
   const byStatus = new Map<string, { ms: number[]; us: number[]; errors: number; last: number }>();
   const redis = new Redis(redisUrl);
+  const log = new CommandLog(redis);
+  await log.start();
   try {
     for (let round = 0; round < rounds; round++) {
       for (const status of statuses) {
@@ -164,7 +195,7 @@ export async function measureLists(
           if (cursor) q.set('cursor', encodeCursor(cursor));
           const entry = byStatus.get(status ?? 'any') ?? { ms: [], us: [], errors: 0, last: 0 };
           byStatus.set(status ?? 'any', entry);
-          const busy = await redisBusyUs(redis);
+          await log.take();
           const started = performance.now();
           try {
             const res = await fetch(`${serverUrl}/v1/jobs?${q}`);
@@ -175,11 +206,13 @@ export async function measureLists(
           } catch {
             entry.errors++;
           }
-          entry.us.push((await redisBusyUs(redis)) - busy);
+          const spent = (await log.take()).filter(servesListing);
+          entry.us.push(spent.reduce((sum, e) => sum + e.us, 0));
         }
       }
     }
   } finally {
+    await log.stop();
     redis.disconnect();
   }
   return [...byStatus].map(([status, e]) => {
@@ -197,8 +230,8 @@ export async function measureLists(
 export interface SweepResult {
   deleted: number;
   elapsedMs: number;
-  /** Longest gap between answers to a PING loop on another connection (Redis blocked). */
-  redisMaxStallMs: number;
+  /** The longest single Redis command meanwhile, of any client (Redis answers nobody else then). */
+  redisMaxCommandMs: number;
   /** A job read through the running server every 10 ms meanwhile. */
   probe: LatencySummary;
   /** The sweeping process's own longest event-loop stall. */
@@ -207,7 +240,7 @@ export interface SweepResult {
 
 /**
  * Runs the store's retention sweep (`purgeExpired`, the code the server runs on its timer) with
- * cutoff `before`, while a PING loop watches Redis and a reader probes the server.
+ * cutoff `before`, while Redis's slow log watches its commands and a reader probes the server.
  */
 export async function measureSweep(
   url: string,
@@ -216,17 +249,11 @@ export async function measureSweep(
   prefix = 'vt:',
 ): Promise<SweepResult> {
   const store = await RedisStore.connect(url, { keyPrefix: prefix, commandTimeoutMs: 120_000 });
-  const pinger = new Redis(url);
+  const admin = new Redis(url);
+  const log = new CommandLog(admin);
+  // Commands of 1 ms or more: the longest one is how long Redis made everyone else wait.
+  await log.start(1000);
   let done = false;
-  let redisMaxStallMs = 0;
-  const pings = (async () => {
-    while (!done) {
-      const t = performance.now();
-      await pinger.ping();
-      redisMaxStallMs = Math.max(redisMaxStallMs, performance.now() - t);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  })();
   const probeMs: number[] = [];
   let probeErrors = 0;
   const reads = (async () => {
@@ -252,15 +279,16 @@ export async function measureSweep(
     return {
       deleted,
       elapsedMs: Math.round(elapsedMs),
-      redisMaxStallMs: Math.round(redisMaxStallMs),
+      redisMaxCommandMs: Math.round(Math.max(0, ...(await log.take()).map((e) => e.us)) / 100) / 10,
       probe: summarize(probeMs, probeErrors),
       loopMaxMs: Math.round(loop.max / 1e6),
     };
   } finally {
     loop.disable();
     done = true;
-    await Promise.all([pings, reads]);
-    pinger.disconnect();
+    await reads;
+    await log.stop();
+    admin.disconnect();
     await store.close();
   }
 }
@@ -293,20 +321,23 @@ export async function measureEventHistory(
 }
 
 /**
- * Writes one job through the store running with the retention `retentionMs` (as a server with
- * that retention would), then reports how far back the tenant's event stream reaches.
+ * Writes `writes` jobs through the store running with the retention `retentionMs` (as a server
+ * with that retention would), then reports how far back the tenant's event stream reaches.
  */
 export async function measureHistoryAfterWrite(
   url: string,
   tenant: string,
   retentionMs: number,
+  writes = 100,
   prefix = 'vt:',
 ): Promise<EventHistory> {
   const store = await RedisStore.connect(url, { keyPrefix: prefix, retentionMs });
   try {
-    const now = Date.now();
-    const record = drawJob({ tenant }, DEFAULT_CONFIG, Math.random, now);
-    await store.createJob(record, eventForStep(record, 0, now));
+    for (let i = 0; i < writes; i++) {
+      const now = Date.now();
+      const record = drawJob({ tenant }, DEFAULT_CONFIG, Math.random, now);
+      await store.createJob(record, eventForStep(record, 0, now));
+    }
   } finally {
     await store.close();
   }

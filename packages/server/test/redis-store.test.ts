@@ -198,6 +198,22 @@ describe.skipIf(!hasRedis)('RedisStore', () => {
     expect(b.event).toEqual(a.event);
   });
 
+  it('announces every event of a batch of steps, in order, to every instance', async () => {
+    const recs = [record({ tenant: 'batched' }), record({ tenant: 'batched' }), record()];
+    for (const r of recs) await store.createJob(r, created(r));
+    const seen: string[] = [];
+    const off = other.subscribe((n) => {
+      if (n.event.type === 'job.updated' && recs.some((r) => r.id === n.event.jobId))
+        seen.push(n.event.id);
+    });
+    const written = await store.emitSteps(
+      recs.map((r) => ({ id: r.id, step: 1, event: eventForStep(r, 1, r.createdAt + 100) })),
+    );
+    expect(written).toHaveLength(3);
+    await expect.poll(() => seen).toEqual(written.map((e) => e.id));
+    off();
+  });
+
   it('catches up on notices written while its subscriber was disconnected', async () => {
     const tenant = 'catch-up';
     const before = record({ tenant });

@@ -36,7 +36,7 @@ import type {
  * matters to a listing at an instant before the job's finish).
  */
 const RECENTLY_SETTLED_MS = 60_000;
-const EMIT_CHUNK = 500;
+const EMIT_CHUNK = 200;
 
 /** The delivery id and JSON a step's event queues ('' and '' when it queues none). */
 function deliveryArgs(record: JobRecord, event: NewEvent, step: number): [string, string] {

@@ -27,7 +27,7 @@ const CATCH_UP_PAGE = 1000;
 const CATCH_UP_MAX_PAGES = 20;
 const CATCH_UP_RETRY_MS = 500;
 
-/** Parses a notice `<event id> <event JSON>`; `undefined` when it is not one of ours. */
+/** Parses a notice line `<event id> <event JSON>`; `undefined` when it is not one of ours. */
 export function parseNotice(message: string): StoredEvent | undefined {
   const space = message.indexOf(' ');
   if (space <= 0) return undefined;
@@ -62,10 +62,13 @@ export class RedisNotices {
   async start(): Promise<void> {
     this.sub.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
-      const event = parseNotice(message);
-      if (!event) return;
-      if (this.#queued) this.#queued.push(event);
-      else this.#deliver(event);
+      // A script that writes several events announces them in one message, a line each.
+      for (const line of message.split('\n')) {
+        const event = parseNotice(line);
+        if (!event) continue;
+        if (this.#queued) this.#queued.push(event);
+        else this.#deliver(event);
+      }
     });
     this.sub.on('ready', () => {
       if (!this.#hasBeenReady || this.#closed) return;

@@ -15,8 +15,10 @@ import type { Redis } from 'ioredis';
  *   exactly as `statusAt` computes it;
  * - `lt(a, b)`: byte order of two strings, as Redis orders sorted-set members (Lua's `<` follows
  *   the locale);
- * - `xadd(key, retention_ms, field, value)`: appends an event, trimming entries older than the
- *   retention (by Redis's clock, as the stream ids are) a whole stream node at a time;
+ * - `oldest_kept(retention_ms)`: the oldest stream id the retention keeps (by Redis's clock, as the
+ *   stream ids are);
+ * - `xadd(key, min_id, field, value)`: appends an event, trimming entries older than `min_id` a
+ *   whole stream node at a time;
  * - `settled(key, finish_at, id, trim_below)`: notes a job whose terminal event was just written,
  *   forgetting those that finished before `trim_below`;
  * - `queue_delivery(...)`: queues a webhook delivery (unless one with this id exists) in the same
@@ -45,11 +47,15 @@ local function lt(a, b)
   return #a < #b
 end
 
-local function xadd(key, retention_ms, field, value)
+local function oldest_kept(retention_ms)
   local t = redis.call('TIME')
   local min_id = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(retention_ms)
   if min_id < 0 then min_id = 0 end
-  return redis.call('XADD', key, 'MINID', '~', string.format('%d', min_id), '*', field, value)
+  return string.format('%d', min_id)
+end
+
+local function xadd(key, min_id, field, value)
+  return redis.call('XADD', key, 'MINID', '~', min_id, '*', field, value)
 end
 
 local function settled(key, finish_at, id, trim_below)
@@ -100,7 +106,7 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 if ARGV[16] == '1' then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1]) end
 if ARGV[6] == 's' then settled(KEYS[4], ARGV[5], ARGV[1], ARGV[15]) end
 redis.call('SADD', KEYS[5], ARGV[2])
-local eid = xadd(KEYS[6], ARGV[14], ARGV[7], ARGV[8])
+local eid = xadd(KEYS[6], oldest_kept(ARGV[14]), ARGV[7], ARGV[8])
 if KEYS[7] then redis.call('SET', KEYS[7], ARGV[11], 'PX', ARGV[12]) end
 redis.call('PUBLISH', ARGV[9], eid .. ' ' .. ARGV[10])
 return {'created', eid}
@@ -125,7 +131,7 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
 redis.call('ZREM', KEYS[6], ARGV[1])
-local eid = xadd(KEYS[7], ARGV[10], ARGV[5], ARGV[6])
+local eid = xadd(KEYS[7], oldest_kept(ARGV[10]), ARGV[5], ARGV[6])
 queue_delivery(ARGV[9], ARGV[11], ARGV[1], ARGV[2], ARGV[12])
 redis.call('PUBLISH', ARGV[7], eid .. ' ' .. ARGV[8])
 return {'canceled', eid}
@@ -137,7 +143,8 @@ export const EMIT_STRIDE = 10;
 /**
  * Compare-and-set of each job's emitted step: a step's event is written only if no step as far
  * along was written before (by this instance or another). The terminal step moves the job from its
- * tenant's unfinished index to its outcome's.
+ * tenant's unfinished index to its outcome's. The events written are announced in one notice, a
+ * line each.
  * KEYS: unfinished-at, recently-settled, then per emission: job, tenant stream, unfinished index,
  *       outcome index
  * ARGV: channel, terminal step, key prefix, event retention ms, recently-settled trim instant, then
@@ -149,6 +156,9 @@ export const EMIT_STEPS_LUA = `${JOB_LUA_LIB}
 local out = {}
 local n = (#KEYS - 2) / 4
 local terminal = tonumber(ARGV[2])
+local trim = false
+local min_id = oldest_kept(ARGV[4])
+local notices = {}
 for i = 1, n do
   local jk, sk, uk, ok = KEYS[4 * i - 1], KEYS[4 * i], KEYS[4 * i + 1], KEYS[4 * i + 2]
   local a = 5 + ${EMIT_STRIDE} * (i - 1)
@@ -164,16 +174,19 @@ for i = 1, n do
         if canceled == '' then
           redis.call('ZREM', uk, id)
           redis.call('ZADD', ok, ARGV[a + 6], id)
-          settled(KEYS[2], ARGV[a + 7], id, ARGV[5])
+          redis.call('ZADD', KEYS[2], ARGV[a + 7], id)
+          trim = true
         end
       end
-      local eid = xadd(sk, ARGV[4], ARGV[a + 3], ARGV[a + 4])
+      local eid = xadd(sk, min_id, ARGV[a + 3], ARGV[a + 4])
       queue_delivery(ARGV[3], ARGV[a + 9], id, ARGV[a + 8], ARGV[a + 10])
-      redis.call('PUBLISH', ARGV[1], eid .. ' ' .. ARGV[a + 5])
+      notices[#notices + 1] = eid .. ' ' .. ARGV[a + 5]
       out[i] = eid
     end
   end
 end
+if trim then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5]) end
+if #notices > 0 then redis.call('PUBLISH', ARGV[1], table.concat(notices, '\\n')) end
 return out
 `;
 
