@@ -239,6 +239,18 @@ describe('long polling GET /v1/jobs/{id}', () => {
     expect(srv.context.hub.watchedJobs).toBe(0);
   });
 
+  it('answers every request held on a job when it changes, more than one wake slice of them', async () => {
+    const job = await createJob(srv);
+    const held = Array.from({ length: 300 }, () =>
+      get(srv, `/v1/jobs/${job.id}`, { prefer: 'wait=30', 'if-none-match': 'W/"1"' }),
+    );
+    await heldRequests(srv, 300);
+    await fetch(`${srv.url}/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    const answers = await Promise.all(held);
+    expect(answers.map((a) => a.body?.status)).toEqual(Array(300).fill('canceled'));
+    await heldRequests(srv, 0);
+  });
+
   it('answers every held request before close() resolves', async () => {
     const srv = await startTestServer();
     const jobs = await Promise.all([createJob(srv), createJob(srv), createJob(srv)]);

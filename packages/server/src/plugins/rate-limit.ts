@@ -115,8 +115,8 @@ export function registerRateLimit(
       released = true;
       release(subject);
     };
-    reply.raw.once('close', releaseOnce);
-    reply.raw.once('finish', releaseOnce);
+    // A response closes once, finished or not: one plain listener, no `once` wrappers.
+    reply.raw.on('close', releaseOnce);
     return undefined;
   };
 

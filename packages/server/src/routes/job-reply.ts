@@ -1,7 +1,9 @@
 /** Shared pieces of answering with jobs: cache headers, poll hints and the wait preference. */
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { jobEtag, MAX_WAIT_S, parsePreferWait, retryAfterSeconds } from '../http/conditional.js';
 import type { Job } from '../sim/job-model.js';
+import type { EndSignal } from '../wait/hold.js';
 
 /** Sets the headers every single-job answer carries. */
 export function setJobHeaders(reply: FastifyReply, job: Job, now: number): void {
@@ -32,11 +34,28 @@ export function setWaitHeaders(reply: FastifyReply, appliedS: number | undefined
   if (appliedS !== undefined) void reply.header('preference-applied', `wait=${appliedS}`);
 }
 
-/** Aborts when the client goes away before the answer, so a held request stops holding. */
-export function disconnectSignal(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  return controller.signal;
+/**
+ * Ends a hold when the client goes away before the answer: its response closes unfinished. A plain
+ * listener on the response — no AbortController, no `once` wrapper — as thousands of requests may
+ * hold at once.
+ */
+class ClientGone implements EndSignal {
+  constructor(private readonly res: ServerResponse) {}
+
+  get aborted(): boolean {
+    return this.res.closed && !this.res.writableFinished;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.res.on('close', listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.res.removeListener('close', listener);
+  }
+}
+
+/** Ends a hold when the client goes away before the answer, so a held request stops holding. */
+export function disconnectSignal(reply: FastifyReply): EndSignal {
+  return new ClientGone(reply.raw);
 }

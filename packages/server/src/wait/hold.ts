@@ -8,12 +8,23 @@ import type { Hub } from './hub.js';
 /** While the store is away (a Redis outage), a held request re-reads this often instead of failing. */
 const STORE_RETRY_MS = 500;
 
+/**
+ * What can end a hold early: an `AbortSignal` (shutdown) satisfies it, and so does a cheaper
+ * watcher of one response's `close` (see `clientGone` in `routes/job-reply.ts`) — a held request
+ * costs memory for as long as it waits, and thousands wait at once.
+ */
+export interface EndSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface HoldOptions<T> {
   hub: Hub;
   jobIds: readonly string[];
   waitMs: number;
   /** Aborts the hold early (shutdown, client gone): the caller answers with the current state. */
-  signals: readonly AbortSignal[];
+  signals: readonly EndSignal[];
   /**
    * Reads the current state; returns the answer when it differs from the baseline, or `undefined`
    * to keep holding. `notBefore` is the latest notice's instant: evaluate the job no earlier.
@@ -40,7 +51,7 @@ export async function holdForChange<T>(options: HoldOptions<T>): Promise<T | und
     ended = true;
     wake?.();
   };
-  for (const signal of signals) signal.addEventListener('abort', onEnd, { once: true });
+  for (const signal of signals) signal.addEventListener('abort', onEnd);
   try {
     const first = await check(notBefore);
     if (first !== undefined) return first;
