@@ -23,7 +23,7 @@ function table(r: RedisGrowthReport): string {
   }
   lines.push(
     `| restart: /healthz, /readyz after spawn | ${r.restart.liveAfterMs} / ${r.restart.readyAfterMs} ms (RSS ${r.restart.rssMb} MB) |`,
-    `| events kept after 100 writes (retention ${r.retentionHours} h) | ${r.historyAfterWrites.entries}, oldest ${r.historyAfterWrites.oldestAgeHours} h old |`,
+    `| events kept after 100 writes (retention ${r.retentionHours} h) | ${r.historyAfterWrites.entries}, ${r.historyAfterWrites.olderThanRetention} older than the retention, oldest ${r.historyAfterWrites.oldestAgeHours} h old |`,
   );
   for (const l of r.lists) {
     lines.push(
@@ -35,7 +35,7 @@ function table(r: RedisGrowthReport): string {
     `| sweep: deleted, elapsed | ${s.deleted} jobs in ${s.elapsedMs} ms |`,
     `| during the sweep: longest single Redis command; sweeper's event-loop stall | ${s.redisMaxCommandMs} ms; ${s.loopMaxMs} ms |`,
     `| during the sweep: job reads p50 / p99 / max | ${s.probe.p50Ms} / ${s.probe.p99Ms} / ${s.probe.maxMs} ms (${s.probe.count} reads, ${s.probe.errors} errors) |`,
-    `| events kept after the sweep | ${r.historyAfterSweep.entries}, oldest ${r.historyAfterSweep.oldestAgeHours} h old |`,
+    `| events kept after the sweep | ${r.historyAfterSweep.entries}, ${r.historyAfterSweep.olderThanRetention} older than the retention, oldest ${r.historyAfterSweep.oldestAgeHours} h old |`,
     `| Redis used_memory after the sweep | ${mb(r.memoryAfterSweep.usedBytes)} MB |`,
   );
   return lines.join('\n');

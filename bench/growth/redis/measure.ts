@@ -180,6 +180,7 @@ export async function measureLists(
   cursors: ListProbe['cursor'][],
   rounds: number,
   limit = 20,
+  timeoutMs = 120_000,
 ): Promise<ListLatency[]> {
   const statuses = [undefined, 'pending', 'completed', 'error', 'canceled'];
   const byStatus = new Map<string, { ms: number[]; us: number[]; errors: number; last: number }>();
@@ -198,12 +199,16 @@ export async function measureLists(
           await log.take();
           const started = performance.now();
           try {
-            const res = await fetch(`${serverUrl}/v1/jobs?${q}`);
+            const res = await fetch(`${serverUrl}/v1/jobs?${q}`, {
+              signal: AbortSignal.timeout(timeoutMs),
+            });
             const body = (await res.json()) as { data?: unknown[] };
             entry.ms.push(performance.now() - started);
             if (!res.ok) entry.errors++;
             entry.last = body.data?.length ?? 0;
           } catch {
+            // A query past the timeout counts as an error, and as the timeout in the latencies.
+            entry.ms.push(performance.now() - started);
             entry.errors++;
           }
           const spent = (await log.take()).filter(servesListing);
@@ -295,15 +300,29 @@ export async function measureSweep(
 
 export interface EventHistory {
   entries: number;
+  /** Entries older than the retention (a stream trimmed whole nodes at a time keeps up to one). */
+  olderThanRetention: number;
   /** Age of the oldest event kept, relative to `now`, hours. */
   oldestAgeHours: number;
 }
+
+/** Counts a stream's entries before an id, on the server (the bench's own Redis). */
+const COUNT_BEFORE_LUA = `
+local n, start = 0, '-'
+while true do
+  local r = redis.call('XRANGE', KEYS[1], start, '(' .. ARGV[1], 'COUNT', 10000)
+  n = n + #r
+  if #r < 10000 then return n end
+  start = '(' .. r[#r][1]
+end
+`;
 
 /** How far back a tenant's event stream reaches. */
 export async function measureEventHistory(
   url: string,
   tenant: string,
   now: number,
+  retentionMs: number,
   prefix = 'vt:',
 ): Promise<EventHistory> {
   const redis = new Redis(url);
@@ -311,8 +330,10 @@ export async function measureEventHistory(
     const key = `${prefix}events:${tenant}`;
     const [first] = await redis.xrange(key, '-', '+', 'COUNT', 1);
     const oldest = first ? Number(first[0].split('-')[0]) : now;
+    const cutoff = `${now - retentionMs}-0`;
     return {
       entries: await redis.xlen(key),
+      olderThanRetention: Number(await redis.eval(COUNT_BEFORE_LUA, 1, key, cutoff)),
       oldestAgeHours: Math.round(((now - oldest) / 3_600_000) * 100) / 100,
     };
   } finally {
@@ -341,7 +362,7 @@ export async function measureHistoryAfterWrite(
   } finally {
     await store.close();
   }
-  return measureEventHistory(url, tenant, Date.now(), prefix);
+  return measureEventHistory(url, tenant, Date.now(), retentionMs, prefix);
 }
 
 export interface RunningServer {

@@ -137,7 +137,12 @@ export async function runRedisGrowth(
         serverUrl: server.url,
         jobId: probeJob,
       });
-      const historyAfterSweep = await measureEventHistory(redis.url, tenant, Date.now());
+      const historyAfterSweep = await measureEventHistory(
+        redis.url,
+        tenant,
+        Date.now(),
+        options.retentionMs,
+      );
       const memoryAfterSweep = await measureRedisMemory(redis.url, 'vt:', baseline);
       return {
         jobs: total,
