@@ -9,11 +9,12 @@
  * whose terminal event came a hair early (`recently-settled`): a few, normally, so they are read as
  * a sorted list; when there are many (a catch-up after an outage), the unfinished index is walked.
  * One call examines a bounded number of entries; a page that needs more continues in another call.
+ * The scheduler's work list is read the same way, a page per call.
  */
-import type { JobRecord } from '../sim/job-model.js';
+import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { JOB_LUA_LIB } from './redis-scripts.js';
 import { decodeRecord, STATUS_CODES, tenantPrefix, type RedisKeys } from './redis-layout.js';
-import type { ListQuery } from './types.js';
+import type { ListQuery, UnfinishedPage } from './types.js';
 
 /** Index entries one call examines at most (about a millisecond of Redis's time). */
 const LIST_BUDGET = 1000;
@@ -137,7 +138,52 @@ if last then out[2], out[3] = last[1], last[2] end
 return out
 `;
 
+/**
+ * A page of the scheduler's work list by keyset on (finishAt, id), with the jobs' values: one call.
+ * KEYS: unfinished-at   ARGV: after score ('' from the start), after id, limit, key prefix
+ * → {last score, last id ('' and '' after the last page), id, value, id, value, …}
+ */
+export const UNFINISHED_PAGE_LUA = `${JOB_LUA_LIB}
+local n, prefix = tonumber(ARGV[3]), ARGV[4]
+local out, ids, from = {'', ''}, {}, '-inf'
+if ARGV[1] ~= '' then
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[1], 'BYSCORE')) do
+    if lt(ARGV[2], m) then ids[#ids + 1] = m end
+  end
+  from = '(' .. ARGV[1]
+end
+local r = redis.call('ZRANGE', KEYS[1], from, '+inf', 'BYSCORE', 'LIMIT', 0, n, 'WITHSCORES')
+for i = 1, #r, 2 do ids[#ids + 1] = r[i] end
+if #r == 2 * n then out[1], out[2] = r[#r], r[#r - 1] end
+for _, id in ipairs(ids) do
+  local v = redis.call('GET', prefix .. 'job:' .. id)
+  if v then
+    out[#out + 1] = id
+    out[#out + 1] = v
+  end
+end
+return out
+`;
+
 type RunScript = (keys: string[], args: (string | number)[]) => Promise<unknown>;
+
+/** A page of the jobs whose terminal event is unwritten; the cursor is the last `<finishAt> <id>`. */
+export async function unfinishedPage(
+  run: RunScript,
+  keys: RedisKeys,
+  cursor: string | undefined,
+  limit: number,
+): Promise<UnfinishedPage> {
+  const space = cursor?.indexOf(' ') ?? -1;
+  const after = cursor === undefined ? ['', ''] : [cursor.slice(0, space), cursor.slice(space + 1)];
+  const reply = (await run([keys.unfinishedAt], [...after, limit, keys.prefix])) as string[];
+  const records: JobRecord[] = [];
+  for (let i = 2; i + 1 < reply.length; i += 2) {
+    const record = decodeRecord(reply[i] ?? '', reply[i + 1] ?? '');
+    if (record.emittedStep < TERMINAL_STEP) records.push(record);
+  }
+  return { records, cursor: reply[0] ? `${reply[0]} ${reply[1] ?? ''}` : undefined };
+}
 
 /** A page of `q`, from as many bounded script calls as it takes. */
 export async function listJobsByIndex(

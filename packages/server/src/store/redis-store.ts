@@ -12,7 +12,7 @@
  * within about two seconds with `StoreUnavailableError` (503 `store_unavailable`), never hangs.
  */
 import { Redis } from 'ioredis';
-import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
+import type { JobRecord } from '../sim/job-model.js';
 import type { RateLimiter } from '../rate-limit/types.js';
 import {
   checkLayout,
@@ -26,7 +26,12 @@ import {
 } from './redis-connection.js';
 import { decodeEvent, decodeRecord, parseCompactEvent, RedisKeys } from './redis-layout.js';
 import { RedisJobWrites } from './redis-job-writes.js';
-import { LIST_JOBS_LUA, listJobsByIndex } from './redis-list.js';
+import {
+  LIST_JOBS_LUA,
+  listJobsByIndex,
+  UNFINISHED_PAGE_LUA,
+  unfinishedPage,
+} from './redis-list.js';
 import { RedisNotices, type RedisStoreLog } from './redis-notices.js';
 import { ReadBatcher } from './redis-read-batch.js';
 import { RedisRateLimiter } from './redis-rate-limiter.js';
@@ -86,6 +91,7 @@ export class RedisStore implements Store {
   readonly #where: string;
   readonly #writes: RedisJobWrites;
   readonly #list = new LuaScript(LIST_JOBS_LUA);
+  readonly #unfinished = new LuaScript(UNFINISHED_PAGE_LUA);
   #closed = false;
   readonly #reads = new ReadBatcher<JobRecord | null>((ids) => this.#readJobs(ids));
 
@@ -250,28 +256,13 @@ export class RedisStore implements Store {
     return out;
   }
 
-  /** A page by keyset on (finishAt, id): the cursor is the last entry's `<score> <id>`. */
-  async unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage> {
-    const key = this.#keys.unfinishedAt;
-    const ids: string[] = [];
-    let from = '-inf';
-    if (cursor !== undefined) {
-      const space = cursor.indexOf(' ');
-      const score = cursor.slice(0, space);
-      const after = cursor.slice(space + 1);
-      // Jobs sharing the cursor's finish instant come in id order: those after it are next.
-      const ties = await this.#guard(() => this.#redis.zrange(key, score, score, 'BYSCORE'));
-      const at = ties.indexOf(after);
-      ids.push(...(at >= 0 ? ties.slice(at + 1) : ties.filter((id) => id > after)));
-      from = `(${score}`;
-    }
-    const page = await this.#guard(() =>
-      this.#redis.zrange(key, from, '+inf', 'BYSCORE', 'LIMIT', 0, limit, 'WITHSCORES'),
+  unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage> {
+    return unfinishedPage(
+      (keys, args) => this.#guard(() => this.#unfinished.run(this.#redis, keys, args)),
+      this.#keys,
+      cursor,
+      limit,
     );
-    for (let i = 0; i < page.length; i += 2) ids.push(page[i] ?? '');
-    const records = (await this.getJobs(ids)).filter((r) => r.emittedStep < TERMINAL_STEP);
-    if (page.length < 2 * limit) return { records, cursor: undefined };
-    return { records, cursor: `${page[page.length - 1]} ${page[page.length - 2]}` };
   }
 
   purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {

@@ -12,7 +12,7 @@ import { JOB_LUA_LIB, LuaScript } from './redis-scripts.js';
 import type { RedisWebhooks } from './redis-webhooks.js';
 
 /** Index entries one step examines. */
-const SWEEP_BATCH = 500;
+const SWEEP_BATCH = 250;
 /** Stream entries one approximate trim removes at most (whole nodes). */
 const TRIM_BATCH = 10_000;
 
