@@ -33,7 +33,7 @@ function table(r: RedisGrowthReport): string {
   const s = r.sweep;
   lines.push(
     `| sweep: deleted, elapsed | ${s.deleted} jobs in ${s.elapsedMs} ms |`,
-    `| during the sweep: longest single Redis command; sweeper's event-loop stall | ${s.redisMaxCommandMs} ms; ${s.loopMaxMs} ms |`,
+    `| during the sweep: longest single Redis command; sweeper's event-loop stall | ${s.redisMaxCommandMs} ms (${s.redisMaxCommand}); ${s.loopMaxMs} ms |`,
     `| during the sweep: job reads p50 / p99 / max | ${s.probe.p50Ms} / ${s.probe.p99Ms} / ${s.probe.maxMs} ms (${s.probe.count} reads, ${s.probe.errors} errors) |`,
     `| events kept after the sweep | ${r.historyAfterSweep.entries}, ${r.historyAfterSweep.olderThanRetention} older than the retention, oldest ${r.historyAfterSweep.oldestAgeHours} h old |`,
     `| Redis used_memory after the sweep | ${mb(r.memoryAfterSweep.usedBytes)} MB |`,

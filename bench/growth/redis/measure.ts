@@ -232,11 +232,22 @@ export async function measureLists(
   });
 }
 
+/** The longest of the logged commands. */
+function longest(entries: { command: string; arg: string; us: number }[]) {
+  const top = entries.reduce((a, e) => (e.us > a.us ? e : a), { command: '', arg: '', us: 0 });
+  return {
+    redisMaxCommandMs: Math.round(top.us / 100) / 10,
+    redisMaxCommand: `${top.command} ${top.arg.slice(0, 12)}`.trim(),
+  };
+}
+
 export interface SweepResult {
   deleted: number;
   elapsedMs: number;
   /** The longest single Redis command meanwhile, of any client (Redis answers nobody else then). */
   redisMaxCommandMs: number;
+  /** Its name (and first argument). */
+  redisMaxCommand: string;
   /** A job read through the running server every 10 ms meanwhile. */
   probe: LatencySummary;
   /** The sweeping process's own longest event-loop stall. */
@@ -284,7 +295,7 @@ export async function measureSweep(
     return {
       deleted,
       elapsedMs: Math.round(elapsedMs),
-      redisMaxCommandMs: Math.round(Math.max(0, ...(await log.take()).map((e) => e.us)) / 100) / 10,
+      ...longest(await log.take()),
       probe: summarize(probeMs, probeErrors),
       loopMaxMs: Math.round(loop.max / 1e6),
     };
