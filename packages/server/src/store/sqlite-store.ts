@@ -9,20 +9,24 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import { TERMINAL_STEP, type JobRecord, type JobStatus } from '../sim/job-model.js';
+import { materialize, TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
 import { Notifier } from './notifier.js';
 import { RecordCache } from './record-cache.js';
+import { SqliteLists } from './sqlite-lists.js';
 import {
+  EVENT_WITH_JOB_FILTER,
+  EVENT_WITH_JOB_SQL,
   eventValues,
   fromEventRow,
   fromRow,
   idempotencyValues,
   INSERT_SQL,
   toRow,
-  type EventRow,
+  type EventWithJobRow,
   type JobRow,
 } from './sqlite-rows.js';
+import { SqliteSweep } from './sqlite-sweep.js';
 import { openDatabase } from './sqlite-schema.js';
 import { SqliteOwnerLock } from './sqlite-owner-lock.js';
 import { SqliteWebhooks } from './sqlite-webhooks.js';
@@ -45,14 +49,6 @@ import {
   type WebhookSecretSet,
 } from './types.js';
 
-/** SQL for each status filter; `@now` is bound to the listing's instant. */
-const STATUS_SQL: Record<JobStatus, string> = {
-  pending: 'canceled_at IS NULL AND finish_at > @now',
-  completed: "canceled_at IS NULL AND finish_at <= @now AND outcome = 'completed'",
-  error: "canceled_at IS NULL AND finish_at <= @now AND outcome = 'error'",
-  canceled: 'canceled_at IS NOT NULL',
-};
-
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
@@ -61,6 +57,8 @@ export class SqliteStore implements Store {
   readonly #ownerLock: SqliteOwnerLock | undefined;
   readonly #stmts;
   readonly #webhooks: SqliteWebhooks;
+  readonly #lists: SqliteLists;
+  readonly #sweep: SqliteSweep;
   #idMs = 0;
 
   constructor(path: string) {
@@ -78,27 +76,31 @@ export class SqliteStore implements Store {
     this.#stmts = {
       insertJob: db.prepare(INSERT_SQL.job),
       getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
-      getIdem: db.prepare(
-        'SELECT fingerprint, response FROM idempotency_keys WHERE tenant = ? AND key = ?',
-      ),
+      getJobs: db.prepare('SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?))'),
+      getIdem: db.prepare(`SELECT i.fingerprint AS i_fingerprint, i.response AS i_response, j.*
+        FROM idempotency_keys i LEFT JOIN jobs j ON j.id = i.job_id
+        WHERE i.tenant = ? AND i.key = ?`),
+      dropIdem: db.prepare('DELETE FROM idempotency_keys WHERE tenant = ? AND key = ?'),
       insertIdem: db.prepare(INSERT_SQL.idempotencyKey),
       insertEvent: db.prepare(INSERT_SQL.event),
-      lastIdMs: db.prepare('SELECT MAX(id_ms) AS m FROM events'),
+      // Ids never go back, so the last event written has the largest.
+      lastIdMs: db.prepare('SELECT id_ms AS m FROM events ORDER BY seq DESC LIMIT 1'),
       cancel: db.prepare('UPDATE jobs SET canceled_at = ?, emitted_step = ? WHERE id = ?'),
       advance: db.prepare(`UPDATE jobs SET emitted_step = ? WHERE id = ? AND emitted_step < ?
         RETURNING callback_url, callback_events`),
-      readEvents: db.prepare(
-        'SELECT * FROM events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?',
-      ),
-      unfinished: db.prepare(
-        `SELECT * FROM jobs WHERE emitted_step < ${TERMINAL_STEP} AND id > ? ORDER BY id LIMIT ?`,
-      ),
-      purgeIdem: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
-      purgeEvents: db.prepare('DELETE FROM events WHERE at < ?'),
+      readEvents: db.prepare(`${EVENT_WITH_JOB_SQL} WHERE e.tenant = ? AND e.seq > ?
+        AND ${EVENT_WITH_JOB_FILTER} ORDER BY e.seq LIMIT ?`),
+      // By finish instant: a restart loads the jobs due first first.
+      unfinished: db.prepare(`SELECT rowid AS row_id, * FROM jobs
+        INDEXED BY jobs_unfinished_by_finish WHERE emitted_step < ${TERMINAL_STEP}
+        AND finish_at >= @finishAt AND (finish_at > @finishAt OR rowid > @rowId)
+        ORDER BY finish_at, rowid LIMIT @limit`),
       ping: db.prepare('SELECT 1'),
     };
     this.#webhooks = new SqliteWebhooks(db);
-    this.#idMs = (this.#stmts.lastIdMs.get() as { m: number | null }).m ?? 0;
+    this.#lists = new SqliteLists(db);
+    this.#sweep = new SqliteSweep(db);
+    this.#idMs = (this.#stmts.lastIdMs.get() as { m: number } | undefined)?.m ?? 0;
   }
 
   #append(event: NewEvent): StoredEvent {
@@ -116,17 +118,12 @@ export class SqliteStore implements Store {
     const result = this.#db
       .transaction((): CreateResult => {
         if (idem) {
-          const existing = this.#stmts.getIdem.get(record.tenant, idem.key) as
-            { fingerprint: string; response: string } | undefined;
-          if (existing) {
-            return existing.fingerprint === idem.fingerprint
-              ? { kind: 'replayed', response: JSON.parse(existing.response) as StoredEvent['data'] }
-              : { kind: 'conflict' };
-          }
+          const replay = this.#replay(record.tenant, idem);
+          if (replay) return replay;
         }
         this.#stmts.insertJob.run(toRow(record));
         if (idem) {
-          this.#stmts.insertIdem.run(...idempotencyValues(record, idem, created));
+          this.#stmts.insertIdem.run(...idempotencyValues(record, idem));
         }
         return { kind: 'created', record, event: this.#append(created) };
       })
@@ -136,6 +133,26 @@ export class SqliteStore implements Store {
       this.#notifier.publish({ kind: 'event', event: result.event });
     }
     return result;
+  }
+
+  /** What an idempotency key answers, if it is known (inside the creating transaction). */
+  #replay(tenant: string, idem: IdempotencyInput): CreateResult | undefined {
+    const row = this.#stmts.getIdem.get(tenant, idem.key) as
+      (Partial<JobRow> & { i_fingerprint: string; i_response: string }) | undefined;
+    if (!row) return undefined;
+    if (row.i_fingerprint !== idem.fingerprint) return { kind: 'conflict' };
+    if (row.i_response !== '')
+      return { kind: 'replayed', response: JSON.parse(row.i_response) as StoredEvent['data'] };
+    if (row.id === null || row.id === undefined) {
+      // Its job is gone (retention deletes keys first, so only for a moment): a new key.
+      this.#stmts.dropIdem.run(tenant, idem.key);
+      return undefined;
+    }
+    const job = fromRow(row as JobRow);
+    return {
+      kind: 'replayed',
+      response: materialize({ ...job, canceledAt: null }, job.createdAt),
+    };
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
@@ -154,28 +171,13 @@ export class SqliteStore implements Store {
       else missing.push(id);
     }
     if (missing.length === 0) return found;
-    const rows = this.#db
-      .prepare(`SELECT * FROM jobs WHERE id IN (${missing.map(() => '?').join(',')})`)
-      .all(...missing) as JobRow[];
+    const rows = this.#stmts.getJobs.all(JSON.stringify(missing)) as JobRow[];
     for (const row of rows) found.push(this.#records.set(fromRow(row)));
     return found;
   }
 
   async listJobs(q: ListQuery): Promise<JobRecord[]> {
-    const where = ['tenant = @tenant'];
-    if (q.status) where.push(STATUS_SQL[q.status]);
-    if (q.before)
-      where.push('(created_at < @beforeAt OR (created_at = @beforeAt AND id < @beforeId))');
-    const sql = `SELECT * FROM jobs WHERE ${where.join(' AND ')}
-      ORDER BY created_at DESC, id DESC LIMIT @limit`;
-    const rows = this.#db.prepare(sql).all({
-      tenant: q.tenant,
-      now: q.now,
-      limit: q.limit,
-      beforeAt: q.before?.createdAt ?? 0,
-      beforeId: q.before?.id ?? '',
-    }) as JobRow[];
-    return rows.map(fromRow);
+    return this.#lists.list(q);
   }
 
   async cancelJob(
@@ -237,34 +239,32 @@ export class SqliteStore implements Store {
     limit: number,
   ): Promise<StoredEvent[]> {
     const afterSeq = afterId === undefined ? 0 : (parseEventId(afterId)?.seq ?? 0);
-    return (this.#stmts.readEvents.all(tenant, afterSeq, limit) as EventRow[]).map(fromEventRow);
+    return (this.#stmts.readEvents.all(tenant, afterSeq, limit) as EventWithJobRow[]).map(
+      fromEventRow,
+    );
   }
 
   async unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage> {
-    const rows = this.#stmts.unfinished.all(cursor ?? '', limit) as JobRow[];
+    const [finishAt, rowId] = (cursor ?? '-1,0').split(',').map(Number);
+    const rows = this.#stmts.unfinished.all({ finishAt, rowId, limit }) as (JobRow & {
+      row_id: number;
+    })[];
+    const last = rows.at(-1);
     return {
       records: rows.map(fromRow),
-      cursor: rows.length < limit ? undefined : rows[rows.length - 1]?.id,
+      cursor: rows.length < limit || !last ? undefined : `${last.finish_at},${last.row_id}`,
     };
   }
 
   async purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {
-    const purged = this.#db.transaction(() => {
-      const keep = keepIds.length ? `AND id NOT IN (${keepIds.map(() => '?').join(',')})` : '';
-      const jobs = this.#db
-        .prepare(
-          `DELETE FROM jobs WHERE emitted_step >= ${TERMINAL_STEP}
-           AND COALESCE(canceled_at, finish_at) < ? ${keep}`,
-        )
-        .run(before, ...keepIds).changes;
-      this.#stmts.purgeIdem.run(before);
-      this.#stmts.purgeEvents.run(before);
-      this.#webhooks.purge(before);
-      return jobs;
-    })();
-    // Rare (retention runs every few minutes): forget every cached record rather than track which.
-    if (purged > 0) this.#records.clear();
-    return purged;
+    return this.#sweep.run(
+      before,
+      keepIds,
+      (ids) => {
+        for (const id of ids) this.#records.delete(id);
+      },
+      () => this.#db.open,
+    );
   }
 
   async claimDueDeliveries(

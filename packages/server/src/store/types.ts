@@ -75,6 +75,10 @@ export interface ListQuery {
   /** Keyset position: jobs strictly older than this (created_at, id) pair. */
   before?: { createdAt: number; id: string } | undefined;
   limit: number;
+  /**
+   * The listing instant: statuses are evaluated at it. The clock does not go back, so it is never
+   * before the finish instant of a job whose terminal event is written.
+   */
   now: number;
 }
 
