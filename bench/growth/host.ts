@@ -51,9 +51,13 @@ async function main(): Promise<void> {
   let store: string | Store = spec;
   const populateStarted = performance.now();
   if (spec === 'memory') {
-    const memory = new MemoryStore();
+    const [kind, jobs, nowMs] = (dataset ?? '').split(':');
+    // Room for the whole dataset (the default limit would evict finished jobs to make room).
+    const memory = new MemoryStore({
+      maxJobs: Math.max(100_000, Number(jobs ?? 0) + 10_000),
+      keepIds: [DEFAULT_JOB_ID],
+    });
     if (dataset) {
-      const [kind, jobs, nowMs] = dataset.split(':');
       await fillMemory(memory, {
         kind: kind as DatasetKind,
         jobs: Number(jobs),
