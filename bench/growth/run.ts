@@ -46,18 +46,25 @@ export const QUICK: GrowthOptions = {
   readyTimeoutMs: 60_000,
 };
 
+/** A part that failed (or was skipped after a failure) is missing; `errors` says why. */
 export interface StoreReport {
   store: StoreName;
   jobs: number;
-  pending: { populateMs: number; start: StartReport; heapPerJobBytes: number; lists: ListReport };
+  pending: {
+    populateMs: number;
+    start?: StartReport;
+    heapPerJobBytes?: number | undefined;
+    lists?: ListReport | undefined;
+  };
   finished: {
     populateMs: number;
-    storagePerJobBytes: number;
+    storagePerJobBytes?: number | undefined;
     storage: string;
-    lists: ListReport;
-    sweep: SweepReport;
+    lists?: ListReport | undefined;
+    sweep?: SweepReport | undefined;
   };
-  finishedWhileDown: { populateMs: number; start: StartReport };
+  finishedWhileDown: { populateMs: number; start?: StartReport };
+  errors: string[];
 }
 
 type Log = (line: string) => void;
@@ -177,71 +184,104 @@ export async function runStore(
 ): Promise<StoreReport> {
   const plan = (kind: DatasetKind) => planDataset(kind, options.jobs);
   const say = (what: string) => log(`${store} ${options.jobs}: ${what}`);
-
-  // Heap of a server on an empty store, to subtract.
-  const empty = await place(store, undefined);
-  const emptyHost = await startHost(empty.hostEnv);
-  const emptyHeap = await heapOf(emptyHost, options.readyTimeoutMs);
-  await emptyHost.stop();
-  await empty.cleanup();
-
-  say('pending: populating');
-  const pendingPlan = plan('pending');
-  const pending = await place(store, pendingPlan);
-  say('pending: restarting');
-  const started = await runStart(store, pending, options);
-  say('pending: lists');
-  const pendingLists = started.start.started
-    ? await measureLists(started.url, pendingPlan, options)
-    : {};
-  await started.stop();
-  const pendingHost = await startHost(pending.hostEnv);
-  const heapPerJobBytes =
-    ((await heapOf(pendingHost, options.readyTimeoutMs)) - emptyHeap) / options.jobs;
-  await pendingHost.stop();
-  await pending.cleanup();
-
-  say('finished: populating');
-  const finishedPlan = plan('finished');
-  const finished = await place(store, finishedPlan);
-  const finishedHost = await startHost(finished.hostEnv);
-  await waitReady(finishedHost.url, options.readyTimeoutMs);
-  const storedBytes =
-    store === 'memory'
-      ? (await heapOf(finishedHost, options.readyTimeoutMs)) - emptyHeap
-      : await finished.bytes();
-  say('finished: lists');
-  const finishedLists = await measureLists(finishedHost.url, finishedPlan, options);
-  say('finished: sweep');
-  const sweep = await measureSweep(finishedHost, finished.spec, options);
-  await finishedHost.stop();
-  await finished.cleanup();
-
-  say('finished-while-down: populating');
-  const downPlan = plan('finished-while-down');
-  const down = await place(store, downPlan);
-  say('finished-while-down: restarting');
-  const downStart = await runStart(store, down, options);
-  await downStart.stop();
-  await down.cleanup();
-
-  return {
+  const report: StoreReport = {
     store,
     jobs: options.jobs,
-    pending: {
-      populateMs: started.populateMs,
-      start: started.start,
-      heapPerJobBytes,
-      lists: pendingLists,
-    },
+    pending: { populateMs: NaN },
     finished: {
-      populateMs: store === 'memory' ? finishedHost.populateMs : finished.populateMs,
-      storagePerJobBytes: storedBytes / options.jobs,
+      populateMs: NaN,
       storage:
         store === 'sqlite' ? 'file + WAL' : store === 'redis' ? 'Redis used_memory' : 'server heap',
-      lists: finishedLists,
-      sweep,
     },
-    finishedWhileDown: { populateMs: downStart.populateMs, start: downStart.start },
+    finishedWhileDown: { populateMs: NaN },
+    errors: [],
   };
+  /** Runs one step; a failure (a start that fails, a host out of memory) is part of the report. */
+  const attempt = async <T>(what: string, step: () => Promise<T>): Promise<T | undefined> => {
+    say(what);
+    try {
+      return await step();
+    } catch (err) {
+      const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+      report.errors.push(`${what}: ${message}`);
+      say(`${what} failed: ${message}`);
+      return undefined;
+    }
+  };
+
+  // Heap of a server on an empty store, to subtract.
+  const emptyHeap = await attempt('empty: heap', async () => {
+    const empty = await place(store, undefined);
+    const host = await startHost(empty.hostEnv);
+    try {
+      return await heapOf(host, options.readyTimeoutMs);
+    } finally {
+      await host.stop();
+      await empty.cleanup();
+    }
+  });
+
+  const pendingPlan = plan('pending');
+  const pending = await attempt('pending: populating', () => place(store, pendingPlan));
+  if (pending) {
+    const started = await attempt('pending: restarting', () => runStart(store, pending, options));
+    if (started) {
+      report.pending.populateMs = started.populateMs;
+      report.pending.start = started.start;
+      if (started.start.started)
+        report.pending.lists = await attempt('pending: lists', () =>
+          measureLists(started.url, pendingPlan, options),
+        );
+      await started.stop();
+    }
+    report.pending.heapPerJobBytes = await attempt('pending: heap', async () => {
+      const host = await startHost(pending.hostEnv);
+      try {
+        return ((await heapOf(host, options.readyTimeoutMs)) - (emptyHeap ?? NaN)) / options.jobs;
+      } finally {
+        await host.stop();
+      }
+    });
+    await pending.cleanup();
+  }
+
+  const finishedPlan = plan('finished');
+  const finished = await attempt('finished: populating', () => place(store, finishedPlan));
+  if (finished) {
+    report.finished.populateMs = finished.populateMs;
+    const host = await attempt('finished: starting', () => startHost(finished.hostEnv));
+    if (host) {
+      if (store === 'memory') report.finished.populateMs = host.populateMs;
+      report.finished.storagePerJobBytes = await attempt('finished: storage', async () => {
+        await waitReady(host.url, options.readyTimeoutMs);
+        const bytes =
+          store === 'memory'
+            ? (await heapOf(host, options.readyTimeoutMs)) - (emptyHeap ?? NaN)
+            : await finished.bytes();
+        return bytes / options.jobs;
+      });
+      report.finished.lists = await attempt('finished: lists', () =>
+        measureLists(host.url, finishedPlan, options),
+      );
+      report.finished.sweep = await attempt('finished: sweep', () =>
+        measureSweep(host, finished.spec, options),
+      );
+      await host.stop();
+    }
+    await finished.cleanup();
+  }
+
+  const downPlan = plan('finished-while-down');
+  const down = await attempt('finished-while-down: populating', () => place(store, downPlan));
+  if (down) {
+    const started = await attempt('finished-while-down: restarting', () =>
+      runStart(store, down, options),
+    );
+    if (started) {
+      report.finishedWhileDown = { populateMs: started.populateMs, start: started.start };
+      await started.stop();
+    }
+    await down.cleanup();
+  }
+  return report;
 }
