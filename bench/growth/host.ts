@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   });
   send({ type: 'ready', url: server.url, populateMs, startMs: performance.now() - started });
   process.on('message', (message: HostCommand) => {
-    void (async () => {
+    (async () => {
       if (message.cmd === 'heap') {
         for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
         const usage = process.memoryUsage();
@@ -98,7 +98,12 @@ async function main(): Promise<void> {
         await server.close();
         process.exit(0);
       }
-    })();
+    })().catch((err: unknown) =>
+      send({
+        type: 'error',
+        message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      }),
+    );
   });
 }
 

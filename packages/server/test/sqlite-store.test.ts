@@ -8,6 +8,7 @@ import { eventForStep } from '../src/sim/job-events.js';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { RecordCache } from '../src/store/record-cache.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
+import { nextBatchSize } from '../src/store/sqlite-sweep.js';
 import { spawnServer, tempDir } from './helpers/process.js';
 import { jobRecord, T0 } from './helpers/records.js';
 
@@ -108,6 +109,17 @@ describe('the SQLite store keeps job records in memory, written through', () => 
 });
 
 describe('the SQLite file over time', () => {
+  it('sizes sweep batches in whole rows, growing while quick and shrinking while slow', () => {
+    expect(nextBatchSize(500, 1)).toBe(1000);
+    expect(nextBatchSize(5000, 1)).toBe(5000);
+    expect(nextBatchSize(125, 50)).toBe(100);
+    for (let n = 5000, i = 0; i < 10; i++) {
+      n = nextBatchSize(n, 100);
+      expect(Number.isInteger(n) && n >= 100).toBe(true);
+    }
+    expect(nextBatchSize(750, 8)).toBe(750);
+  });
+
   it('hands the pages a sweep frees back to the system (a new file auto-vacuums incrementally)', async () => {
     const path = dbPath();
     const store = new SqliteStore(path);

@@ -17,6 +17,13 @@ const TARGET_BATCH_MS = 8;
 const VACUUM_STEP_PAGES = 256;
 const VACUUM_MIN_FREE_PAGES = 1024;
 
+/** The next batch size after a batch of `n` rows took `ms`: a whole number of rows. */
+export function nextBatchSize(n: number, ms: number): number {
+  if (ms < TARGET_BATCH_MS / 2) return Math.min(MAX_BATCH, n * 2);
+  if (ms > TARGET_BATCH_MS * 2) return Math.max(MIN_BATCH, Math.floor(n / 2));
+  return n;
+}
+
 const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 export class SqliteSweep {
@@ -86,9 +93,7 @@ export class SqliteSweep {
       const n = this.#batch;
       const started = performance.now();
       const done = batch.immediate(n);
-      const ms = performance.now() - started;
-      if (ms < TARGET_BATCH_MS / 2) this.#batch = Math.min(MAX_BATCH, this.#batch * 2);
-      else if (ms > TARGET_BATCH_MS * 2) this.#batch = Math.max(MIN_BATCH, this.#batch / 2);
+      this.#batch = nextBatchSize(n, performance.now() - started);
       if (done < n) return;
       await yieldToEventLoop();
     }
