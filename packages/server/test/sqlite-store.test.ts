@@ -8,7 +8,7 @@ import { eventForStep } from '../src/sim/job-events.js';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { RecordCache } from '../src/store/record-cache.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { nextBatchSize } from '../src/store/sqlite-sweep.js';
+import { AdaptiveBatch } from '../src/store/adaptive-batch.js';
 import { spawnServer, tempDir } from './helpers/process.js';
 import { jobRecord, T0 } from './helpers/records.js';
 
@@ -109,15 +109,19 @@ describe('the SQLite store keeps job records in memory, written through', () => 
 });
 
 describe('the SQLite file over time', () => {
-  it('sizes sweep batches in whole rows, growing while quick and shrinking while slow', () => {
-    expect(nextBatchSize(500, 1)).toBe(1000);
-    expect(nextBatchSize(5000, 1)).toBe(5000);
-    expect(nextBatchSize(125, 50)).toBe(100);
-    for (let n = 5000, i = 0; i < 10; i++) {
-      n = nextBatchSize(n, 100);
+  it('sizes its batches in whole rows, growing while quick and shrinking while slow', () => {
+    const batch = new AdaptiveBatch(100, 5000, 8, 500);
+    expect(batch.took(500, 1)).toBe(1000);
+    expect(batch.took(1000, 8)).toBe(1000);
+    // A short last step (fewer items than asked) says nothing about a full one.
+    expect(batch.took(10, 1)).toBe(1000);
+    for (let i = 0; i < 10; i++) {
+      const n = batch.took(batch.size, 100);
       expect(Number.isInteger(n) && n >= 100).toBe(true);
     }
-    expect(nextBatchSize(750, 8)).toBe(750);
+    expect(batch.size).toBe(100);
+    for (let i = 0; i < 10; i++) batch.took(batch.size, 1);
+    expect(batch.size).toBe(5000);
   });
 
   it('hands the pages a sweep frees back to the system (a new file auto-vacuums incrementally)', async () => {

@@ -8,28 +8,22 @@
  */
 import type Database from 'better-sqlite3';
 import { TERMINAL_STEP } from '../sim/job-model.js';
+import { AdaptiveBatch } from './adaptive-batch.js';
 
-const MIN_BATCH = 100;
-const MAX_BATCH = 5000;
-/** A transaction should take about this long: long enough to amortize its synced commit. */
-const TARGET_BATCH_MS = 8;
+/** A transaction should take about 8 ms: long enough to amortize its synced commit. */
+const BATCH_MIN_ROWS = 100;
+const BATCH_MAX_ROWS = 5000;
+const BATCH_TARGET_MS = 8;
 /** Pages handed back per step; only once this many (and a tenth of the file) are free. */
 const VACUUM_STEP_PAGES = 256;
 const VACUUM_MIN_FREE_PAGES = 1024;
-
-/** The next batch size after a batch of `n` rows took `ms`: a whole number of rows. */
-export function nextBatchSize(n: number, ms: number): number {
-  if (ms < TARGET_BATCH_MS / 2) return Math.min(MAX_BATCH, n * 2);
-  if (ms > TARGET_BATCH_MS * 2) return Math.max(MIN_BATCH, Math.floor(n / 2));
-  return n;
-}
 
 const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 export class SqliteSweep {
   readonly #db: Database.Database;
   readonly #stmts;
-  #batch = 500;
+  readonly #batch = new AdaptiveBatch(BATCH_MIN_ROWS, BATCH_MAX_ROWS, BATCH_TARGET_MS, 500);
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -90,10 +84,10 @@ export class SqliteSweep {
   async #drain(isOpen: () => boolean, step: (n: number) => number): Promise<void> {
     const batch = this.#db.transaction((n: number) => step(n));
     while (isOpen()) {
-      const n = this.#batch;
+      const n = this.#batch.size;
       const started = performance.now();
       const done = batch.immediate(n);
-      this.#batch = nextBatchSize(n, performance.now() - started);
+      this.#batch.took(n, performance.now() - started);
       if (done < n) return;
       await yieldToEventLoop();
     }

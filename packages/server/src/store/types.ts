@@ -87,6 +87,13 @@ export interface UnfinishedPage {
   records: JobRecord[];
   /** Where the next page starts; undefined after the last page. */
   cursor: string | undefined;
+  /**
+   * Optional, for a store that reads the work list in finish order: every unfinished job whose
+   * finish instant is at or before this has been on this page or an earlier one. The scheduler is
+   * then caught up (every job that finished while the server was down written) without waiting
+   * for the jobs that finish later.
+   */
+  finishedThrough?: number;
 }
 
 /** A lifecycle step whose event should be written once (compare-and-set on `emittedStep`). */
