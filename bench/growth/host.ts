@@ -81,6 +81,9 @@ async function main(): Promise<void> {
   process.on('message', (message: HostCommand) => {
     (async () => {
       if (message.cmd === 'heap') {
+        // Every unfinished job tracked (a server may be ready before it has read them all).
+        const scheduler = server.context.scheduler as { loaded?: boolean };
+        while (scheduler.loaded === false) await new Promise((r) => setTimeout(r, 50));
         for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
         const usage = process.memoryUsage();
         send({ type: 'heap', heapUsed: usage.heapUsed, rss: usage.rss });

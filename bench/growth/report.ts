@@ -19,7 +19,7 @@ function start(r: StartReport | undefined, jobs: number, catchUp: boolean): stri
   if (!r.started) return [`**failed**: ${r.error ?? ''}`.slice(0, 120), '–', '–'];
   return [
     `live ${s(r.liveMs)} s / ready ${s(r.readyMs)} s`,
-    `/healthz p99 ${ms(r.healthzWhileCatchingUp.p99Ms)} / max ${ms(r.healthzWhileCatchingUp.maxMs)} ms (${r.healthzWhileCatchingUp.count}); stall ${ms(r.stallMs)} ms`,
+    `/healthz p99 ${ms(r.healthzWhileCatchingUp.p99Ms)} / max ${ms(r.healthzWhileCatchingUp.maxMs)} ms (${r.healthzWhileCatchingUp.count}); stall ${ms(r.stallMs)} ms (idle process: ${ms(r.noiseMs)} ms)`,
     catchUp
       ? `${r.terminalWrittenAtReady} of ${jobs} terminal events written at ready (${r.notReadyAnswers} × 503 before)`
       : `${r.notReadyAnswers} × 503 before ready`,
@@ -31,7 +31,8 @@ function worst(lists: ListReport | undefined): string {
   if (entries.length === 0) return '–';
   const [name, w] = entries.reduce((a, b) => (b[1].p99Ms > a[1].p99Ms ? b : a));
   const stall = Math.max(...entries.map(([, v]) => v.stallMs));
-  return `${ms(w.p99Ms)} ms (${name}); stall ${ms(stall)} ms`;
+  const noise = Math.max(...entries.map(([, v]) => v.noiseMs));
+  return `${ms(w.p99Ms)} ms (${name}); stall ${ms(stall)} ms (idle process: ${ms(noise)} ms)`;
 }
 
 function listRows(label: string, lists: ListReport | undefined): [string, string][] {
@@ -84,7 +85,11 @@ export function table(reports: readonly StoreReport[]): string {
     add('failed', i, r.errors.join('; ') || '–');
     if (!w) return;
     add('sweep of every finished job: duration, deleted', i, `${s(w.durationMs)} s, ${w.deleted}`);
-    add('sweep: longest stall (in process)', i, `${ms(w.stallMs)} ms`);
+    add(
+      'sweep: longest stall (in process)',
+      i,
+      `${ms(w.stallMs)} ms (idle process: ${ms(w.noiseMs)} ms)`,
+    );
     add(
       'sweep: held long polls woken, p50 / p99 / max',
       i,

@@ -13,6 +13,7 @@ import { populateRedis, redisUsedMemory } from './populate-redis.js';
 import { populateSqlite, sqliteBytes } from './populate-sqlite.js';
 import { loopStallMs, proveLiveness, sleep, terminalEventsWritten, timedGet } from './probes.js';
 import { measureStart, startHost, type Host, type StartReport } from './servers.js';
+import { startNoiseProbe, type NoiseProbe } from './noise.js';
 import { measureSweep, type SweepReport } from './sweep.js';
 
 export const STORES = ['sqlite', 'memory', 'redis'] as const;
@@ -137,10 +138,12 @@ async function heapOf(host: Host, timeoutMs: number): Promise<number> {
 async function startInHost(
   placed: Placed,
   timeoutMs: number,
+  noise: NoiseProbe,
 ): Promise<StartReport & { host: Host }> {
   const host = await startHost(placed.hostEnv);
   const afterReady = performance.now();
   await loopStallMs(host.url);
+  await noise.maxGapMs();
   const prober = proveLiveness(host.url);
   let notReadyAnswers = 0;
   while ((await timedGet(`${host.url}/readyz`, 60_000)).status !== 200) {
@@ -157,6 +160,7 @@ async function startInHost(
     healthzWhileCatchingUp: await prober.stop(),
     notReadyAnswers,
     stallMs: await loopStallMs(host.url),
+    noiseMs: await noise.maxGapMs(),
     terminalWrittenAtReady: await terminalEventsWritten(host.url),
   };
 }
@@ -165,14 +169,16 @@ async function runStart(
   store: StoreName,
   placed: Placed,
   options: GrowthOptions,
+  noise: NoiseProbe,
 ): Promise<{ start: StartReport; url: string; stop: () => Promise<void>; populateMs: number }> {
   if (store === 'memory') {
-    const { host, ...start } = await startInHost(placed, options.readyTimeoutMs);
+    const { host, ...start } = await startInHost(placed, options.readyTimeoutMs, noise);
     return { start, url: host.url, stop: () => host.stop(), populateMs: host.populateMs };
   }
   const { url, stop, ...start } = await measureStart(
     { VT_STORE: placed.spec },
     options.readyTimeoutMs,
+    noise,
   );
   return { start, url, stop, populateMs: placed.populateMs };
 }
@@ -183,6 +189,7 @@ export async function runStore(
   log: Log,
 ): Promise<StoreReport> {
   const plan = (kind: DatasetKind) => planDataset(kind, options.jobs);
+  const noise = startNoiseProbe();
   const say = (what: string) => log(`${store} ${options.jobs}: ${what}`);
   const report: StoreReport = {
     store,
@@ -224,13 +231,15 @@ export async function runStore(
   const pendingPlan = plan('pending');
   const pending = await attempt('pending: populating', () => place(store, pendingPlan));
   if (pending) {
-    const started = await attempt('pending: restarting', () => runStart(store, pending, options));
+    const started = await attempt('pending: restarting', () =>
+      runStart(store, pending, options, noise),
+    );
     if (started) {
       report.pending.populateMs = started.populateMs;
       report.pending.start = started.start;
       if (started.start.started)
         report.pending.lists = await attempt('pending: lists', () =>
-          measureLists(started.url, pendingPlan, options),
+          measureLists(started.url, pendingPlan, options, noise),
         );
       await started.stop();
     }
@@ -261,10 +270,10 @@ export async function runStore(
         return bytes / options.jobs;
       });
       report.finished.lists = await attempt('finished: lists', () =>
-        measureLists(host.url, finishedPlan, options),
+        measureLists(host.url, finishedPlan, options, noise),
       );
       report.finished.sweep = await attempt('finished: sweep', () =>
-        measureSweep(host, finished.spec, options),
+        measureSweep(host, finished.spec, finishedPlan.nowMs, options, noise),
       );
       await host.stop();
     }
@@ -275,7 +284,7 @@ export async function runStore(
   const down = await attempt('finished-while-down: populating', () => place(store, downPlan));
   if (down) {
     const started = await attempt('finished-while-down: restarting', () =>
-      runStart(store, down, options),
+      runStart(store, down, options, noise),
     );
     if (started) {
       report.finishedWhileDown = { populateMs: started.populateMs, start: started.start };
@@ -283,5 +292,6 @@ export async function runStore(
     }
     await down.cleanup();
   }
+  noise.stop();
   return report;
 }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort, ROOT, SERVER_MAIN } from '../capacity/processes.js';
 import type { HostCommand, HostMessage } from './host.js';
+import type { NoiseProbe } from './noise.js';
 import {
   loopStallMs,
   proveLiveness,
@@ -109,6 +110,8 @@ export interface StartReport {
   notReadyAnswers: number;
   /** Longest event-loop stall from listening to ready (the server's gauge), ms. */
   stallMs: number;
+  /** The idle reference process's longest gap meanwhile (the machine's noise), ms. */
+  noiseMs: number;
   /** Terminal events the server had written when it said ready. */
   terminalWrittenAtReady: number;
 }
@@ -117,6 +120,7 @@ export interface StartReport {
 export async function measureStart(
   env: Record<string, string>,
   readyTimeoutMs: number,
+  noise: NoiseProbe,
 ): Promise<StartReport & { url: string; stop: () => Promise<void> }> {
   if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run \`npm run build\``);
   const port = await freePort();
@@ -148,6 +152,7 @@ export async function measureStart(
     healthzWhileCatchingUp: { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, failures: 0 },
     notReadyAnswers: 0,
     stallMs: NaN,
+    noiseMs: NaN,
     terminalWrittenAtReady: NaN,
   });
   const deadline = spawnedAt + readyTimeoutMs;
@@ -162,6 +167,7 @@ export async function measureStart(
   }
   const liveMs = performance.now() - spawnedAt;
   await loopStallMs(url); // starts the server's stall monitor
+  await noise.maxGapMs();
   const prober = proveLiveness(url);
   let notReadyAnswers = 0;
   for (;;) {
@@ -186,6 +192,7 @@ export async function measureStart(
     healthzWhileCatchingUp,
     notReadyAnswers,
     stallMs: await loopStallMs(url),
+    noiseMs: await noise.maxGapMs(),
     terminalWrittenAtReady: await terminalEventsWritten(url),
   };
 }

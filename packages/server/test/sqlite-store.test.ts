@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +109,24 @@ describe('the SQLite store keeps job records in memory, written through', () => 
 });
 
 describe('the SQLite file over time', () => {
+  it('copies the write-ahead log into the file in the background, not while committing', async () => {
+    const path = dbPath();
+    const store = new SqliteStore(path);
+    const fileBytes = () => statSync(path).size;
+    const before = fileBytes();
+    // A few MB of writes: far below the size at which a commit would checkpoint by itself.
+    for (let i = 0; i < 300; i++)
+      await created(
+        store,
+        record(`job_${String(i).padStart(4, '0')}`, {
+          sourceUrl: `https://media.example.com/${'x'.repeat(8000)}/${i}.mp4`,
+        }),
+      );
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(2_000_000);
+    await expect.poll(fileBytes, { timeout: 5000 }).toBeGreaterThan(before + 2_000_000);
+    await store.close();
+  });
+
   it('sizes its batches in whole rows, growing while quick and shrinking while slow', () => {
     const batch = new AdaptiveBatch(100, 5000, 8, 500);
     expect(batch.took(500, 1)).toBe(1000);

@@ -146,3 +146,18 @@ export function openDatabase(path: string): Database.Database {
     throw err;
   }
 }
+
+/**
+ * Runs `write` (a transaction) with a commit that does not wait for the disk (`synchronous =
+ * NORMAL` in WAL mode: never corrupt, but a power cut may lose the last commits). Only for writes
+ * the server re-derives after a restart — scheduler steps, retention sweeps, delivery leases and
+ * attempts — never for an acknowledged job (`synchronous = FULL` otherwise).
+ */
+export function withRelaxedSync<T>(db: Database.Database, write: () => T): T {
+  db.pragma('synchronous = NORMAL');
+  try {
+    return write();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
+}

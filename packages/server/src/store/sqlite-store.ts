@@ -28,7 +28,8 @@ import {
   type JobRow,
 } from './sqlite-rows.js';
 import { SqliteSweep } from './sqlite-sweep.js';
-import { openDatabase } from './sqlite-schema.js';
+import { SqliteCheckpointer, FALLBACK_CHECKPOINT_PAGES } from './sqlite-checkpointer.js';
+import { openDatabase, withRelaxedSync } from './sqlite-schema.js';
 import { SqliteOwnerLock } from './sqlite-owner-lock.js';
 import { SqliteWebhooks } from './sqlite-webhooks.js';
 import {
@@ -56,6 +57,7 @@ export class SqliteStore implements Store {
   readonly #notifier = new Notifier();
   readonly #records = new RecordCache();
   readonly #ownerLock: SqliteOwnerLock | undefined;
+  readonly #checkpointer: SqliteCheckpointer | undefined;
   readonly #stmts;
   readonly #webhooks: SqliteWebhooks;
   readonly #lists: SqliteLists;
@@ -76,6 +78,10 @@ export class SqliteStore implements Store {
       throw err;
     }
     const db = this.#db;
+    if (path !== ':memory:') {
+      db.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
+      this.#checkpointer = new SqliteCheckpointer(path);
+    }
     this.#stmts = {
       insertJob: db.prepare(INSERT_SQL.job),
       getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
@@ -229,25 +235,28 @@ export class SqliteStore implements Store {
 
   #emitChunk(emissions: readonly StepEmission[]): StoredEvent[] {
     const advanced: StepEmission[] = [];
-    const written = this.#db
-      .transaction(() => {
-        const out: StoredEvent[] = [];
-        for (const e of emissions) {
-          const job = this.#stmts.advance.get(e.step, e.id, e.step) as
-            Pick<JobRow, 'callback_url' | 'callback_events'> | undefined;
-          if (!job) continue;
-          advanced.push(e);
-          out.push(this.#append(e.event));
-          const callback = {
-            callbackUrl: job.callback_url,
-            callbackEvents:
-              job.callback_events === null ? null : (JSON.parse(job.callback_events) as string[]),
-          };
-          this.#webhooks.queue(webhookDeliveryFor(callback, e.event, e.step));
-        }
-        return out;
-      })
-      .immediate();
+    // A step lost to a power cut is written again at the next start (its job is still unfinished).
+    const written = withRelaxedSync(this.#db, () =>
+      this.#db
+        .transaction(() => {
+          const out: StoredEvent[] = [];
+          for (const e of emissions) {
+            const job = this.#stmts.advance.get(e.step, e.id, e.step) as
+              Pick<JobRow, 'callback_url' | 'callback_events'> | undefined;
+            if (!job) continue;
+            advanced.push(e);
+            out.push(this.#append(e.event));
+            const callback = {
+              callbackUrl: job.callback_url,
+              callbackEvents:
+                job.callback_events === null ? null : (JSON.parse(job.callback_events) as string[]),
+            };
+            this.#webhooks.queue(webhookDeliveryFor(callback, e.event, e.step));
+          }
+          return out;
+        })
+        .immediate(),
+    );
     for (const e of advanced) this.#records.update(e.id, { emittedStep: e.step });
     for (const event of written) this.#notifier.publish({ kind: 'event', event });
     return written;
@@ -332,6 +341,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.#checkpointer?.close();
     if (this.#db.open) this.#db.close();
     this.#records.clear();
     this.#ownerLock?.release();

@@ -1,5 +1,6 @@
 /**
  * The SQLite store's retention sweep. Everything past the cutoff is deleted in short transactions
+ * (committed without waiting for the disk: a sweep lost to a power cut is simply done again)
  * on indexed columns — idempotency keys, then events (before the jobs they are rebuilt from), then
  * finished jobs, then settled webhook deliveries with their attempts — and the event loop runs
  * between them, so a sweep of millions of rows never holds the server for long. A batch grows
@@ -9,6 +10,7 @@
 import type Database from 'better-sqlite3';
 import { TERMINAL_STEP } from '../sim/job-model.js';
 import { AdaptiveBatch } from './adaptive-batch.js';
+import { withRelaxedSync } from './sqlite-schema.js';
 
 /** A transaction should take about 8 ms: long enough to amortize its synced commit. */
 const BATCH_MIN_ROWS = 100;
@@ -86,7 +88,7 @@ export class SqliteSweep {
     while (isOpen()) {
       const n = this.#batch.size;
       const started = performance.now();
-      const done = batch.immediate(n);
+      const done = withRelaxedSync(this.#db, () => batch.immediate(n));
       this.#batch.took(n, performance.now() - started);
       if (done < n) return;
       await yieldToEventLoop();
@@ -99,7 +101,7 @@ export class SqliteSweep {
     while (isOpen()) {
       const free = pragma('freelist_count');
       if (free < VACUUM_MIN_FREE_PAGES || free < pragma('page_count') / 10) return;
-      this.#db.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`);
+      withRelaxedSync(this.#db, () => this.#db.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`));
       await yieldToEventLoop();
     }
   }

@@ -106,6 +106,11 @@ export class Scheduler {
     await this.#writer.stop();
   }
 
+  /** True once every unfinished job in the store has been read (for tests and benchmarks). */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
   /** Jobs being watched (for metrics and tests). */
   get size(): number {
     return this.#current.size;
