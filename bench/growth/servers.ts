@@ -48,7 +48,8 @@ export async function startHost(env: Record<string, string>): Promise<Host> {
   const port = await freePort();
   const child = fork(fileURLToPath(new URL('./host.ts', import.meta.url)), [], {
     cwd: ROOT,
-    execArgv: ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx'],
+    // The default heap limit, as `npm start` runs the server.
+    execArgv: ['--expose-gc', '--import', 'tsx'],
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -126,7 +127,7 @@ export async function measureStart(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', SERVER_MAIN], {
+  const child = spawn(process.execPath, [SERVER_MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
