@@ -6,14 +6,12 @@
  */
 import { eventData } from '../sim/job-events.js';
 import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
-import { MinHeap } from '../wait/min-heap.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
 import { MemoryEventLog } from './memory-events.js';
+import { groupOf, MemoryJobs } from './memory-jobs.js';
 import { DEFAULT_MEMORY_MAX_JOBS } from './memory-limits.js';
-import { TenantIndexes, type Group } from './memory-index.js';
 import { MemoryWebhooks } from './memory-webhooks.js';
 import { Notifier } from './notifier.js';
-import { compareNewestFirst, isBefore } from './status-filter.js';
 import {
   parseEventId,
   StoreFullError,
@@ -49,16 +47,6 @@ interface IdempotencyEntry {
   createdAt: number;
 }
 
-/** A record in a heap, by an instant (its finish for unfinished jobs, its end for ended ones). */
-class Timed {
-  constructor(
-    readonly at: number,
-    readonly record: JobRecord,
-  ) {}
-}
-
-/** Beyond this many unfinished jobs past their finish instant, list them in the tenant's order. */
-const SMALL_BACKLOG = 500;
 /** Jobs deleted between two turns of the event loop in a sweep. */
 const SWEEP_BATCH = 2000;
 
@@ -80,20 +68,13 @@ const copy = (r: JobRecord): JobRecord => ({
   emittedStep: r.emittedStep,
 });
 
-const groupOf = (r: JobRecord): Group =>
-  r.canceledAt !== null ? 'canceled' : r.emittedStep >= TERMINAL_STEP ? r.outcome : 'unfinished';
-
 const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   readonly #maxJobs: number;
   readonly #keep: ReadonlySet<string>;
-  readonly #jobs = new Map<string, JobRecord>();
-  readonly #tenants = new Map<string, TenantIndexes>();
-  /** Unfinished jobs by finish instant, and ended ones by end (stale entries skipped). */
-  readonly #unfinished = new MinHeap<Timed>();
-  readonly #ended = new MinHeap<Timed>();
+  readonly #jobs = new MemoryJobs();
   readonly #idempotency = new Map<string, IdempotencyEntry>();
   readonly #events = new MemoryEventLog((id) => this.#jobs.get(id));
   readonly #notifier = new Notifier();
@@ -104,14 +85,6 @@ export class MemoryStore implements Store {
   constructor(options: MemoryStoreOptions = {}) {
     this.#maxJobs = options.maxJobs ?? DEFAULT_MEMORY_MAX_JOBS;
     this.#keep = new Set(options.keepIds ?? []);
-  }
-
-  readonly #isStored = (r: JobRecord) => this.#jobs.get(r.id) === r;
-
-  #indexes(tenant: string): TenantIndexes {
-    let indexes = this.#tenants.get(tenant);
-    if (!indexes) this.#tenants.set(tenant, (indexes = new TenantIndexes(this.#isStored, groupOf)));
-    return indexes;
   }
 
   async createJob(
@@ -127,15 +100,10 @@ export class MemoryStore implements Store {
       if (job) return { kind: 'replayed', response: eventData(job, 'job.created', job.createdAt) };
       this.#idempotency.delete(idemKey); // its job was evicted: the key is free again
     }
-    if (this.#jobs.has(record.id)) throw new Error(`A job with id ${record.id} exists`);
+    if (this.#jobs.get(record.id)) throw new Error(`A job with id ${record.id} exists`);
     if (this.#jobs.size >= this.#maxJobs) this.#evictOne();
     const rec = copy(record);
-    this.#jobs.set(rec.id, rec);
-    const indexes = this.#indexes(rec.tenant);
-    indexes.all.add(rec);
-    indexes.groups[groupOf(rec)].add(rec);
-    if (groupOf(rec) === 'unfinished') this.#unfinished.push(new Timed(rec.finishAt, rec));
-    else this.#ended.push(new Timed(rec.canceledAt ?? rec.finishAt, rec));
+    this.#jobs.add(rec);
     const event = this.#events.append(created, rec);
     if (idem && idemKey !== undefined)
       this.#idempotency.set(idemKey, {
@@ -149,32 +117,17 @@ export class MemoryStore implements Store {
 
   /** Makes room for one job: the one that ended longest ago goes. */
   #evictOne(): void {
-    const kept: Timed[] = [];
-    try {
-      for (let top = this.#ended.pop(); top; top = this.#ended.pop()) {
-        const rec = top.record;
-        if (!this.#isStored(rec) || groupOf(rec) === 'unfinished') continue;
-        if (this.#keep.has(rec.id)) {
-          kept.push(top);
-          continue;
-        }
-        this.#delete(rec);
-        return;
-      }
-    } finally {
-      for (const t of kept) this.#ended.push(t);
+    const oldest = this.#jobs.nextEnded(Infinity, this.#keep);
+    if (!oldest) {
+      throw new StoreFullError(
+        `The memory store holds its limit of ${this.#maxJobs} jobs (VT_MEMORY_MAX_JOBS) and none has finished; retry once some have`,
+      );
     }
-    throw new StoreFullError(
-      `The memory store holds its limit of ${this.#maxJobs} jobs (VT_MEMORY_MAX_JOBS) and none has finished; retry once some have`,
-    );
+    this.#delete(oldest);
   }
 
   #delete(rec: JobRecord): void {
-    const indexes = this.#indexes(rec.tenant);
-    const group = groupOf(rec);
-    this.#jobs.delete(rec.id);
-    indexes.all.left();
-    indexes.groups[group].left();
+    this.#jobs.delete(rec);
     this.#events.jobGone(rec.emittedStep + 1);
   }
 
@@ -193,74 +146,7 @@ export class MemoryStore implements Store {
   }
 
   async listJobs(q: ListQuery): Promise<JobRecord[]> {
-    const indexes = this.#tenants.get(q.tenant);
-    if (!indexes) return [];
-    const take = (records: Iterable<JobRecord>, keep: (r: JobRecord) => boolean = () => true) => {
-      const out: JobRecord[] = [];
-      if (q.limit <= 0) return out;
-      for (const r of records) if (keep(r) && out.push(r) >= q.limit) break;
-      return out;
-    };
-    let page: JobRecord[];
-    switch (q.status) {
-      case undefined:
-        page = take(indexes.all.newestFirst(q.before));
-        break;
-      case 'canceled':
-        page = take(indexes.groups.canceled.newestFirst(q.before));
-        break;
-      case 'pending':
-        page = take(indexes.groups.unfinished.newestFirst(q.before), (r) => r.finishAt > q.now);
-        break;
-      case 'completed':
-      case 'error': {
-        const outcome = q.status;
-        const ended = take(indexes.groups[outcome].newestFirst(q.before));
-        const overdue = this.#overdue(q, outcome, indexes);
-        page = overdue.length
-          ? [...ended, ...overdue].sort(compareNewestFirst).slice(0, q.limit)
-          : ended;
-      }
-    }
-    return page.map(copy);
-  }
-
-  readonly #stillUnfinished = (t: Timed) =>
-    this.#isStored(t.record) && groupOf(t.record) === 'unfinished';
-
-  /** Drops heap entries of jobs no longer unfinished from the top (where they gather). */
-  #pruneUnfinished(): void {
-    for (
-      let top = this.#unfinished.peek();
-      top && !this.#stillUnfinished(top);
-      top = this.#unfinished.peek()
-    )
-      this.#unfinished.pop();
-  }
-
-  /** Unfinished jobs of the query's tenant past their finish instant, with this outcome. */
-  #overdue(q: ListQuery, outcome: 'completed' | 'error', indexes: TenantIndexes): JobRecord[] {
-    const stillUnfinished = this.#stillUnfinished;
-    this.#pruneUnfinished();
-    const matches = (r: JobRecord) =>
-      r.tenant === q.tenant &&
-      r.outcome === outcome &&
-      r.finishAt <= q.now &&
-      isBefore(r, q.before);
-    const found: JobRecord[] = [];
-    let seen = 0;
-    this.#unfinished.visitUpTo(q.now, (t) => {
-      if (stillUnfinished(t) && matches(t.record)) found.push(t.record);
-      return ++seen <= SMALL_BACKLOG;
-    });
-    if (seen > SMALL_BACKLOG) {
-      // Catching up: most unfinished jobs are overdue, so the tenant's order finds them fast.
-      const out: JobRecord[] = [];
-      for (const r of indexes.groups.unfinished.newestFirst(q.before))
-        if (matches(r) && out.push(r) >= q.limit) break;
-      return out;
-    }
-    return found.sort(compareNewestFirst).slice(0, q.limit);
+    return this.#jobs.list(q).map(copy);
   }
 
   async cancelJob(
@@ -272,13 +158,10 @@ export class MemoryStore implements Store {
     if (!rec) return { kind: 'missing' };
     if (rec.canceledAt !== null) return { kind: 'already-canceled', record: copy(rec) };
     if (now >= rec.finishAt) return { kind: 'finished', record: copy(rec) };
-    const indexes = this.#indexes(rec.tenant);
-    indexes.groups[groupOf(rec)].left();
-    rec.canceledAt = now;
-    rec.emittedStep = TERMINAL_STEP;
-    indexes.groups.canceled.add(rec);
-    this.#ended.push(new Timed(now, rec));
-    this.#pruneUnfinished();
+    this.#jobs.change(rec, (r) => {
+      r.canceledAt = now;
+      r.emittedStep = TERMINAL_STEP;
+    });
     const newEvent = makeEvent(copy(rec));
     const event = this.#events.append(newEvent, rec);
     this.#webhooks.queue(webhookDeliveryFor(rec, newEvent, TERMINAL_STEP));
@@ -291,17 +174,12 @@ export class MemoryStore implements Store {
     for (const e of emissions) {
       const rec = this.#jobs.get(e.id);
       if (!rec || rec.emittedStep >= e.step) continue;
-      rec.emittedStep = e.step;
-      if (e.step >= TERMINAL_STEP) {
-        const indexes = this.#indexes(rec.tenant);
-        indexes.groups.unfinished.left();
-        indexes.groups[rec.outcome].add(rec);
-        this.#ended.push(new Timed(rec.finishAt, rec));
-      }
+      this.#jobs.change(rec, (r) => {
+        r.emittedStep = e.step;
+      });
       written.push(this.#events.append(e.event, rec));
       this.#webhooks.queue(webhookDeliveryFor(rec, e.event, e.step));
     }
-    this.#pruneUnfinished();
     for (const event of written) this.#notifier.publish({ kind: 'event', event });
     return written;
   }
@@ -341,20 +219,15 @@ export class MemoryStore implements Store {
     }
     this.#events.purge(before);
     const keep = new Set(keepIds);
-    const kept: Timed[] = [];
     let deleted = 0;
-    for (let top = this.#ended.peek(); top && top.at < before; top = this.#ended.peek()) {
-      this.#ended.pop();
-      const rec = top.record;
-      if (!this.#isStored(rec) || groupOf(rec) === 'unfinished') continue;
-      if (keep.has(rec.id)) {
-        kept.push(top);
-        continue;
-      }
+    for (
+      let rec = this.#jobs.nextEnded(before, keep);
+      rec;
+      rec = this.#jobs.nextEnded(before, keep)
+    ) {
       this.#delete(rec);
       if (++deleted % SWEEP_BATCH === 0) await yieldToEventLoop();
     }
-    for (const t of kept) this.#ended.push(t);
     this.#webhooks.purge(before);
     return deleted;
   }

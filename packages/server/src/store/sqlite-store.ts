@@ -9,11 +9,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import { materialize, TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
+import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
 import { AdaptiveBatch } from './adaptive-batch.js';
 import { Notifier } from './notifier.js';
 import { RecordCache } from './record-cache.js';
+import { SqliteIdempotencyKeys } from './sqlite-idempotency.js';
 import { SqliteLists } from './sqlite-lists.js';
 import {
   EVENT_WITH_JOB_FILTER,
@@ -21,7 +22,6 @@ import {
   eventValues,
   fromEventRow,
   fromRow,
-  idempotencyValues,
   INSERT_SQL,
   toRow,
   type EventWithJobRow,
@@ -61,6 +61,7 @@ export class SqliteStore implements Store {
   readonly #stmts;
   readonly #webhooks: SqliteWebhooks;
   readonly #lists: SqliteLists;
+  readonly #keys: SqliteIdempotencyKeys;
   readonly #sweep: SqliteSweep;
   /** Steps written per transaction (about 8 ms' worth). */
   readonly #emitBatch = new AdaptiveBatch(50, 2000, 8, 200);
@@ -86,11 +87,6 @@ export class SqliteStore implements Store {
       insertJob: db.prepare(INSERT_SQL.job),
       getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       getJobs: db.prepare('SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?))'),
-      getIdem: db.prepare(`SELECT i.fingerprint AS i_fingerprint, i.response AS i_response, j.*
-        FROM idempotency_keys i LEFT JOIN jobs j ON j.id = i.job_id
-        WHERE i.tenant = ? AND i.key = ?`),
-      dropIdem: db.prepare('DELETE FROM idempotency_keys WHERE tenant = ? AND key = ?'),
-      insertIdem: db.prepare(INSERT_SQL.idempotencyKey),
       insertEvent: db.prepare(INSERT_SQL.event),
       // Ids never go back, so the last event written has the largest.
       lastIdMs: db.prepare('SELECT id_ms AS m FROM events ORDER BY seq DESC LIMIT 1'),
@@ -108,6 +104,7 @@ export class SqliteStore implements Store {
     };
     this.#webhooks = new SqliteWebhooks(db);
     this.#lists = new SqliteLists(db);
+    this.#keys = new SqliteIdempotencyKeys(db);
     this.#sweep = new SqliteSweep(db);
     this.#idMs = (this.#stmts.lastIdMs.get() as { m: number } | undefined)?.m ?? 0;
   }
@@ -127,12 +124,12 @@ export class SqliteStore implements Store {
     const result = this.#db
       .transaction((): CreateResult => {
         if (idem) {
-          const replay = this.#replay(record.tenant, idem);
+          const replay = this.#keys.replay(record.tenant, idem);
           if (replay) return replay;
         }
         this.#stmts.insertJob.run(toRow(record));
         if (idem) {
-          this.#stmts.insertIdem.run(...idempotencyValues(record, idem));
+          this.#keys.add(record, idem);
         }
         return { kind: 'created', record, event: this.#append(created) };
       })
@@ -142,26 +139,6 @@ export class SqliteStore implements Store {
       this.#notifier.publish({ kind: 'event', event: result.event });
     }
     return result;
-  }
-
-  /** What an idempotency key answers, if it is known (inside the creating transaction). */
-  #replay(tenant: string, idem: IdempotencyInput): CreateResult | undefined {
-    const row = this.#stmts.getIdem.get(tenant, idem.key) as
-      (Partial<JobRow> & { i_fingerprint: string; i_response: string }) | undefined;
-    if (!row) return undefined;
-    if (row.i_fingerprint !== idem.fingerprint) return { kind: 'conflict' };
-    if (row.i_response !== '')
-      return { kind: 'replayed', response: JSON.parse(row.i_response) as StoredEvent['data'] };
-    if (row.id === null || row.id === undefined) {
-      // Its job is gone (retention deletes keys first, so only for a moment): a new key.
-      this.#stmts.dropIdem.run(tenant, idem.key);
-      return undefined;
-    }
-    const job = fromRow(row as JobRow);
-    return {
-      kind: 'replayed',
-      response: materialize({ ...job, canceledAt: null }, job.createdAt),
-    };
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
