@@ -14,24 +14,25 @@ const stores = STORES.filter((s) => s !== 'redis' || hasRedisServer());
 describe.each(stores)('growth benchmark, %s store (quick mode)', (store) => {
   it('populates, restarts, lists, sweeps and measures', async () => {
     const r = await runStore(store, QUICK, () => {});
+    expect(r.errors).toEqual([]);
     const jobs = QUICK.jobs;
-    for (const start of [r.pending.start, r.finishedWhileDown.start]) {
+    for (const start of [r.pending.start!, r.finishedWhileDown.start!]) {
       expect(start, start.error).toMatchObject({ started: true });
       expect(start.readyMs).toBeGreaterThanOrEqual(start.liveMs);
       expect(start.stallMs).toBeGreaterThanOrEqual(0);
     }
     // Ready means caught up: every job that finished while the server was down has its event.
-    expect(r.finishedWhileDown.start.terminalWrittenAtReady).toBeGreaterThanOrEqual(jobs);
+    expect(r.finishedWhileDown.start!.terminalWrittenAtReady).toBeGreaterThanOrEqual(jobs);
     expect(r.pending.heapPerJobBytes).toBeGreaterThan(0);
     expect(r.finished.storagePerJobBytes).toBeGreaterThan(0);
-    for (const lists of [r.pending.lists, r.finished.lists]) {
+    for (const lists of [r.pending.lists!, r.finished.lists!]) {
       expect(Object.keys(lists)).toHaveLength(STATUS_FILTERS.length * DEPTHS.length);
       for (const summary of Object.values(lists)) {
         expect(summary.count).toBeGreaterThan(0);
         expect(summary.p99Ms).toBeGreaterThanOrEqual(summary.p50Ms);
       }
     }
-    const sweep = r.finished.sweep;
+    const sweep = r.finished.sweep!;
     expect(sweep.deleted).toBe(jobs);
     expect(sweep.wakes).toMatchObject({ count: QUICK.sweepWakers, errors: 0 });
     expect(sweep.healthz.failures).toBe(0);

@@ -41,15 +41,23 @@ async function fillMemory(store: Store, plan: DatasetPlan): Promise<void> {
   }
 }
 
+/** Enabled from the start: a monitor enabled just before a block never sees it end. */
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+
 async function main(): Promise<void> {
   const spec = process.env.GROWTH_STORE ?? 'memory';
   const dataset = process.env.GROWTH_DATASET;
   let store: string | Store = spec;
   const populateStarted = performance.now();
   if (spec === 'memory') {
-    const memory = new MemoryStore();
+    const [kind, jobs, nowMs] = (dataset ?? '').split(':');
+    // Room for the whole dataset (the default limit would evict finished jobs to make room).
+    const memory = new MemoryStore({
+      maxJobs: Math.max(100_000, Number(jobs ?? 0) + 10_000),
+      keepIds: [DEFAULT_JOB_ID],
+    });
     if (dataset) {
-      const [kind, jobs, nowMs] = dataset.split(':');
       await fillMemory(memory, {
         kind: kind as DatasetKind,
         jobs: Number(jobs),
@@ -71,26 +79,34 @@ async function main(): Promise<void> {
   });
   send({ type: 'ready', url: server.url, populateMs, startMs: performance.now() - started });
   process.on('message', (message: HostCommand) => {
-    void (async () => {
+    (async () => {
       if (message.cmd === 'heap') {
+        // Every unfinished job tracked (a server may be ready before it has read them all).
+        const scheduler = server.context.scheduler as { loaded?: boolean };
+        while (scheduler.loaded === false) await new Promise((r) => setTimeout(r, 50));
         for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
         const usage = process.memoryUsage();
         send({ type: 'heap', heapUsed: usage.heapUsed, rss: usage.rss });
       } else if (message.cmd === 'sweep') {
-        const loop = monitorEventLoopDelay({ resolution: 10 });
-        loop.enable();
+        loop.reset();
+        // The first interval after a reset is not recorded: let one pass before the sweep.
+        await new Promise((r) => setTimeout(r, 30));
         const t0 = performance.now();
         const deleted = await server.context.store.purgeExpired(message.before, [DEFAULT_JOB_ID]);
         const ms = performance.now() - t0;
         // A loop blocked throughout is recorded when the monitor's next tick runs, after it.
         await new Promise((r) => setTimeout(r, 50));
-        loop.disable();
         send({ type: 'sweep', ms, deleted, loopMaxMs: Math.max(0, loop.max / 1e6 - 10) });
       } else {
         await server.close();
         process.exit(0);
       }
-    })();
+    })().catch((err: unknown) =>
+      send({
+        type: 'error',
+        message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      }),
+    );
   });
 }
 

@@ -5,6 +5,7 @@
  * read around each query's samples.
  */
 import { cursorAt, type DatasetPlan } from './dataset.js';
+import type { NoiseProbe } from './noise.js';
 import { loopStallMs, summarize, timedGet, type Summary } from './probes.js';
 
 export const STATUS_FILTERS = ['any', 'pending', 'completed', 'error', 'canceled'] as const;
@@ -15,12 +16,13 @@ export const DEPTHS = [
 ] as const;
 
 /** `<status> <depth>` → latency summary and the longest stall while it ran. */
-export type ListReport = Record<string, Summary & { stallMs: number }>;
+export type ListReport = Record<string, Summary & { stallMs: number; noiseMs: number }>;
 
 export async function measureLists(
   url: string,
   plan: DatasetPlan,
   options: { listSamples: number; listBudgetMs: number },
+  noise: NoiseProbe,
 ): Promise<ListReport> {
   const report: ListReport = {};
   for (const status of STATUS_FILTERS) {
@@ -35,6 +37,7 @@ export async function measureLists(
       const target = `${url}/v1/jobs?${query}`;
       await timedGet(target); // warm-up: not counted
       await loopStallMs(url);
+      await noise.maxGapMs();
       const latencies: number[] = [];
       const deadline = performance.now() + options.listBudgetMs;
       while (latencies.length < options.listSamples && performance.now() < deadline) {
@@ -45,6 +48,7 @@ export async function measureLists(
       report[`${status} ${depthName}`] = {
         ...summarize(latencies),
         stallMs: await loopStallMs(url),
+        noiseMs: await noise.maxGapMs(),
       };
     }
   }

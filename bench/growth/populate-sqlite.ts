@@ -6,7 +6,6 @@
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { eventForStep } from '../../packages/server/src/sim/job-events.js';
 import {
   eventValues,
   idempotencyValues,
@@ -44,13 +43,11 @@ export function populateSqlite(path: string, plan: DatasetPlan): void {
       })(),
       (job) => {
         insertJob.run(toRow(job.record));
-        const created = eventForStep(job.created, 0, job.created.createdAt);
         insertIdem.run(
-          ...idempotencyValues(
-            job.record,
-            { key: job.idempotencyKey, fingerprint: job.fingerprint },
-            created,
-          ),
+          ...idempotencyValues(job.record, {
+            key: job.idempotencyKey,
+            fingerprint: job.fingerprint,
+          }),
         );
       },
     );

@@ -14,29 +14,31 @@ const bytes = (n: number) =>
         ? `${(n / 1e6).toFixed(1)} MB`
         : `${Math.round(n)} B`;
 
-function start(r: StartReport, jobs: number, catchUp: boolean): string[] {
+function start(r: StartReport | undefined, jobs: number, catchUp: boolean): string[] {
+  if (!r) return ['–', '–', '–'];
   if (!r.started) return [`**failed**: ${r.error ?? ''}`.slice(0, 120), '–', '–'];
   return [
     `live ${s(r.liveMs)} s / ready ${s(r.readyMs)} s`,
-    `/healthz p99 ${ms(r.healthzWhileCatchingUp.p99Ms)} / max ${ms(r.healthzWhileCatchingUp.maxMs)} ms (${r.healthzWhileCatchingUp.count}); stall ${ms(r.stallMs)} ms`,
+    `/healthz p99 ${ms(r.healthzWhileCatchingUp.p99Ms)} / max ${ms(r.healthzWhileCatchingUp.maxMs)} ms (${r.healthzWhileCatchingUp.count}); stall ${ms(r.stallMs)} ms (idle process: ${ms(r.noiseMs)} ms)`,
     catchUp
       ? `${r.terminalWrittenAtReady} of ${jobs} terminal events written at ready (${r.notReadyAnswers} × 503 before)`
       : `${r.notReadyAnswers} × 503 before ready`,
   ];
 }
 
-function worst(lists: ListReport): string {
-  const entries = Object.entries(lists);
+function worst(lists: ListReport | undefined): string {
+  const entries = Object.entries(lists ?? {});
   if (entries.length === 0) return '–';
   const [name, w] = entries.reduce((a, b) => (b[1].p99Ms > a[1].p99Ms ? b : a));
   const stall = Math.max(...entries.map(([, v]) => v.stallMs));
-  return `${ms(w.p99Ms)} ms (${name}); stall ${ms(stall)} ms`;
+  const noise = Math.max(...entries.map(([, v]) => v.noiseMs));
+  return `${ms(w.p99Ms)} ms (${name}); stall ${ms(stall)} ms (idle process: ${ms(noise)} ms)`;
 }
 
-function listRows(label: string, lists: ListReport): [string, string][] {
+function listRows(label: string, lists: ListReport | undefined): [string, string][] {
   const rows: [string, string][] = [[`${label}: worst p99`, worst(lists)]];
   for (const status of STATUS_FILTERS) {
-    const cells = DEPTHS.map(([d]) => lists[`${status} ${d}`]);
+    const cells = DEPTHS.map(([d]) => lists?.[`${status} ${d}`]);
     if (cells.every((c) => c === undefined)) continue;
     rows.push([
       `${label}: status=${status}, p99 at first / 50 % / 99 %`,
@@ -68,11 +70,11 @@ export function table(reports: readonly StoreReport[]): string {
     add('restart, all finished while down: to /healthz, to /readyz', i, da);
     add('restart, all finished while down: while not ready', i, db);
     add('restart, all finished while down: caught up', i, dc);
-    add('heap per pending job', i, bytes(r.pending.heapPerJobBytes));
+    add('heap per pending job', i, bytes(r.pending.heapPerJobBytes ?? NaN));
     add(
       'storage per finished job',
       i,
-      `${bytes(r.finished.storagePerJobBytes)} (${r.finished.storage})`,
+      `${bytes(r.finished.storagePerJobBytes ?? NaN)} (${r.finished.storage})`,
     );
     for (const [label, value] of [
       ...listRows('lists, finished jobs', r.finished.lists),
@@ -80,8 +82,14 @@ export function table(reports: readonly StoreReport[]): string {
     ])
       add(label, i, value);
     const w = r.finished.sweep;
+    add('failed', i, r.errors.join('; ') || '–');
+    if (!w) return;
     add('sweep of every finished job: duration, deleted', i, `${s(w.durationMs)} s, ${w.deleted}`);
-    add('sweep: longest stall (in process)', i, `${ms(w.stallMs)} ms`);
+    add(
+      'sweep: longest stall (in process)',
+      i,
+      `${ms(w.stallMs)} ms (idle process: ${ms(w.noiseMs)} ms)`,
+    );
     add(
       'sweep: held long polls woken, p50 / p99 / max',
       i,

@@ -13,6 +13,7 @@ import { populateRedis, redisUsedMemory } from './populate-redis.js';
 import { populateSqlite, sqliteBytes } from './populate-sqlite.js';
 import { loopStallMs, proveLiveness, sleep, terminalEventsWritten, timedGet } from './probes.js';
 import { measureStart, startHost, type Host, type StartReport } from './servers.js';
+import { startNoiseProbe, type NoiseProbe } from './noise.js';
 import { measureSweep, type SweepReport } from './sweep.js';
 
 export const STORES = ['sqlite', 'memory', 'redis'] as const;
@@ -46,18 +47,25 @@ export const QUICK: GrowthOptions = {
   readyTimeoutMs: 60_000,
 };
 
+/** A part that failed (or was skipped after a failure) is missing; `errors` says why. */
 export interface StoreReport {
   store: StoreName;
   jobs: number;
-  pending: { populateMs: number; start: StartReport; heapPerJobBytes: number; lists: ListReport };
+  pending: {
+    populateMs: number;
+    start?: StartReport;
+    heapPerJobBytes?: number | undefined;
+    lists?: ListReport | undefined;
+  };
   finished: {
     populateMs: number;
-    storagePerJobBytes: number;
+    storagePerJobBytes?: number | undefined;
     storage: string;
-    lists: ListReport;
-    sweep: SweepReport;
+    lists?: ListReport | undefined;
+    sweep?: SweepReport | undefined;
   };
-  finishedWhileDown: { populateMs: number; start: StartReport };
+  finishedWhileDown: { populateMs: number; start?: StartReport };
+  errors: string[];
 }
 
 type Log = (line: string) => void;
@@ -130,10 +138,12 @@ async function heapOf(host: Host, timeoutMs: number): Promise<number> {
 async function startInHost(
   placed: Placed,
   timeoutMs: number,
+  noise: NoiseProbe,
 ): Promise<StartReport & { host: Host }> {
   const host = await startHost(placed.hostEnv);
   const afterReady = performance.now();
   await loopStallMs(host.url);
+  await noise.maxGapMs();
   const prober = proveLiveness(host.url);
   let notReadyAnswers = 0;
   while ((await timedGet(`${host.url}/readyz`, 60_000)).status !== 200) {
@@ -150,6 +160,7 @@ async function startInHost(
     healthzWhileCatchingUp: await prober.stop(),
     notReadyAnswers,
     stallMs: await loopStallMs(host.url),
+    noiseMs: await noise.maxGapMs(),
     terminalWrittenAtReady: await terminalEventsWritten(host.url),
   };
 }
@@ -158,14 +169,16 @@ async function runStart(
   store: StoreName,
   placed: Placed,
   options: GrowthOptions,
+  noise: NoiseProbe,
 ): Promise<{ start: StartReport; url: string; stop: () => Promise<void>; populateMs: number }> {
   if (store === 'memory') {
-    const { host, ...start } = await startInHost(placed, options.readyTimeoutMs);
+    const { host, ...start } = await startInHost(placed, options.readyTimeoutMs, noise);
     return { start, url: host.url, stop: () => host.stop(), populateMs: host.populateMs };
   }
   const { url, stop, ...start } = await measureStart(
     { VT_STORE: placed.spec },
     options.readyTimeoutMs,
+    noise,
   );
   return { start, url, stop, populateMs: placed.populateMs };
 }
@@ -176,72 +189,109 @@ export async function runStore(
   log: Log,
 ): Promise<StoreReport> {
   const plan = (kind: DatasetKind) => planDataset(kind, options.jobs);
+  const noise = startNoiseProbe();
   const say = (what: string) => log(`${store} ${options.jobs}: ${what}`);
-
-  // Heap of a server on an empty store, to subtract.
-  const empty = await place(store, undefined);
-  const emptyHost = await startHost(empty.hostEnv);
-  const emptyHeap = await heapOf(emptyHost, options.readyTimeoutMs);
-  await emptyHost.stop();
-  await empty.cleanup();
-
-  say('pending: populating');
-  const pendingPlan = plan('pending');
-  const pending = await place(store, pendingPlan);
-  say('pending: restarting');
-  const started = await runStart(store, pending, options);
-  say('pending: lists');
-  const pendingLists = started.start.started
-    ? await measureLists(started.url, pendingPlan, options)
-    : {};
-  await started.stop();
-  const pendingHost = await startHost(pending.hostEnv);
-  const heapPerJobBytes =
-    ((await heapOf(pendingHost, options.readyTimeoutMs)) - emptyHeap) / options.jobs;
-  await pendingHost.stop();
-  await pending.cleanup();
-
-  say('finished: populating');
-  const finishedPlan = plan('finished');
-  const finished = await place(store, finishedPlan);
-  const finishedHost = await startHost(finished.hostEnv);
-  await waitReady(finishedHost.url, options.readyTimeoutMs);
-  const storedBytes =
-    store === 'memory'
-      ? (await heapOf(finishedHost, options.readyTimeoutMs)) - emptyHeap
-      : await finished.bytes();
-  say('finished: lists');
-  const finishedLists = await measureLists(finishedHost.url, finishedPlan, options);
-  say('finished: sweep');
-  const sweep = await measureSweep(finishedHost, finished.spec, options);
-  await finishedHost.stop();
-  await finished.cleanup();
-
-  say('finished-while-down: populating');
-  const downPlan = plan('finished-while-down');
-  const down = await place(store, downPlan);
-  say('finished-while-down: restarting');
-  const downStart = await runStart(store, down, options);
-  await downStart.stop();
-  await down.cleanup();
-
-  return {
+  const report: StoreReport = {
     store,
     jobs: options.jobs,
-    pending: {
-      populateMs: started.populateMs,
-      start: started.start,
-      heapPerJobBytes,
-      lists: pendingLists,
-    },
+    pending: { populateMs: NaN },
     finished: {
-      populateMs: store === 'memory' ? finishedHost.populateMs : finished.populateMs,
-      storagePerJobBytes: storedBytes / options.jobs,
+      populateMs: NaN,
       storage:
         store === 'sqlite' ? 'file + WAL' : store === 'redis' ? 'Redis used_memory' : 'server heap',
-      lists: finishedLists,
-      sweep,
     },
-    finishedWhileDown: { populateMs: downStart.populateMs, start: downStart.start },
+    finishedWhileDown: { populateMs: NaN },
+    errors: [],
   };
+  /** Runs one step; a failure (a start that fails, a host out of memory) is part of the report. */
+  const attempt = async <T>(what: string, step: () => Promise<T>): Promise<T | undefined> => {
+    say(what);
+    try {
+      return await step();
+    } catch (err) {
+      const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+      report.errors.push(`${what}: ${message}`);
+      say(`${what} failed: ${message}`);
+      return undefined;
+    }
+  };
+
+  // Heap of a server on an empty store, to subtract.
+  const emptyHeap = await attempt('empty: heap', async () => {
+    const empty = await place(store, undefined);
+    const host = await startHost(empty.hostEnv);
+    try {
+      return await heapOf(host, options.readyTimeoutMs);
+    } finally {
+      await host.stop();
+      await empty.cleanup();
+    }
+  });
+
+  const pendingPlan = plan('pending');
+  const pending = await attempt('pending: populating', () => place(store, pendingPlan));
+  if (pending) {
+    const started = await attempt('pending: restarting', () =>
+      runStart(store, pending, options, noise),
+    );
+    if (started) {
+      report.pending.populateMs = started.populateMs;
+      report.pending.start = started.start;
+      if (started.start.started)
+        report.pending.lists = await attempt('pending: lists', () =>
+          measureLists(started.url, pendingPlan, options, noise),
+        );
+      await started.stop();
+    }
+    report.pending.heapPerJobBytes = await attempt('pending: heap', async () => {
+      const host = await startHost(pending.hostEnv);
+      try {
+        return ((await heapOf(host, options.readyTimeoutMs)) - (emptyHeap ?? NaN)) / options.jobs;
+      } finally {
+        await host.stop();
+      }
+    });
+    await pending.cleanup();
+  }
+
+  const finishedPlan = plan('finished');
+  const finished = await attempt('finished: populating', () => place(store, finishedPlan));
+  if (finished) {
+    report.finished.populateMs = finished.populateMs;
+    const host = await attempt('finished: starting', () => startHost(finished.hostEnv));
+    if (host) {
+      if (store === 'memory') report.finished.populateMs = host.populateMs;
+      report.finished.storagePerJobBytes = await attempt('finished: storage', async () => {
+        await waitReady(host.url, options.readyTimeoutMs);
+        const bytes =
+          store === 'memory'
+            ? (await heapOf(host, options.readyTimeoutMs)) - (emptyHeap ?? NaN)
+            : await finished.bytes();
+        return bytes / options.jobs;
+      });
+      report.finished.lists = await attempt('finished: lists', () =>
+        measureLists(host.url, finishedPlan, options, noise),
+      );
+      report.finished.sweep = await attempt('finished: sweep', () =>
+        measureSweep(host, finished.spec, finishedPlan.nowMs, options, noise),
+      );
+      await host.stop();
+    }
+    await finished.cleanup();
+  }
+
+  const downPlan = plan('finished-while-down');
+  const down = await attempt('finished-while-down: populating', () => place(store, downPlan));
+  if (down) {
+    const started = await attempt('finished-while-down: restarting', () =>
+      runStart(store, down, options, noise),
+    );
+    if (started) {
+      report.finishedWhileDown = { populateMs: started.populateMs, start: started.start };
+      await started.stop();
+    }
+    await down.cleanup();
+  }
+  noise.stop();
+  return report;
 }

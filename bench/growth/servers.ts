@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort, ROOT, SERVER_MAIN } from '../capacity/processes.js';
 import type { HostCommand, HostMessage } from './host.js';
+import type { NoiseProbe } from './noise.js';
 import {
   loopStallMs,
   proveLiveness,
@@ -47,7 +48,8 @@ export async function startHost(env: Record<string, string>): Promise<Host> {
   const port = await freePort();
   const child = fork(fileURLToPath(new URL('./host.ts', import.meta.url)), [], {
     cwd: ROOT,
-    execArgv: ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx'],
+    // The default heap limit, as `npm start` runs the server.
+    execArgv: ['--expose-gc', '--import', 'tsx'],
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -109,6 +111,8 @@ export interface StartReport {
   notReadyAnswers: number;
   /** Longest event-loop stall from listening to ready (the server's gauge), ms. */
   stallMs: number;
+  /** The idle reference process's longest gap meanwhile (the machine's noise), ms. */
+  noiseMs: number;
   /** Terminal events the server had written when it said ready. */
   terminalWrittenAtReady: number;
 }
@@ -117,12 +121,13 @@ export interface StartReport {
 export async function measureStart(
   env: Record<string, string>,
   readyTimeoutMs: number,
+  noise: NoiseProbe,
 ): Promise<StartReport & { url: string; stop: () => Promise<void> }> {
   if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run \`npm run build\``);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', SERVER_MAIN], {
+  const child = spawn(process.execPath, [SERVER_MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -148,6 +153,7 @@ export async function measureStart(
     healthzWhileCatchingUp: { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, failures: 0 },
     notReadyAnswers: 0,
     stallMs: NaN,
+    noiseMs: NaN,
     terminalWrittenAtReady: NaN,
   });
   const deadline = spawnedAt + readyTimeoutMs;
@@ -162,6 +168,7 @@ export async function measureStart(
   }
   const liveMs = performance.now() - spawnedAt;
   await loopStallMs(url); // starts the server's stall monitor
+  await noise.maxGapMs();
   const prober = proveLiveness(url);
   let notReadyAnswers = 0;
   for (;;) {
@@ -186,6 +193,7 @@ export async function measureStart(
     healthzWhileCatchingUp,
     notReadyAnswers,
     stallMs: await loopStallMs(url),
+    noiseMs: await noise.maxGapMs(),
     terminalWrittenAtReady: await terminalEventsWritten(url),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { sqliteBytes } from './populate-sqlite.js';
 import { holdWakers, proveLiveness, sleep, type Summary, type Wakes } from './probes.js';
+import type { NoiseProbe } from './noise.js';
 import type { Host } from './servers.js';
 
 export interface SweepReport {
@@ -13,6 +14,8 @@ export interface SweepReport {
   deleted: number;
   /** Longest stall inside the server's process while the sweep ran. */
   stallMs: number;
+  /** The idle reference process's longest gap meanwhile (the machine's noise), ms. */
+  noiseMs: number;
   wakes: Wakes;
   healthz: Summary & { failures: number };
   /** SQLite only (else NaN): file and WAL before, the WAL's peak during, both after. */
@@ -25,7 +28,9 @@ export interface SweepReport {
 export async function measureSweep(
   host: Host,
   spec: string,
+  cutoff: number,
   options: { sweepWakers: number; sweepSpreadMs: number },
+  noise: NoiseProbe,
 ): Promise<SweepReport> {
   const path = spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : undefined;
   const size = () => (path ? sqliteBytes(path) : { file: NaN, wal: NaN });
@@ -37,8 +42,10 @@ export async function measureSweep(
   const prober = proveLiveness(host.url);
   let walPeak = before.wal;
   const sampler = setInterval(() => (walPeak = Math.max(walPeak, size().wal)), 100);
-  // Everything that ended before now goes: the whole finished dataset.
-  const sweep = await host.ask({ cmd: 'sweep', before: Date.now() }, 'sweep');
+  await noise.maxGapMs();
+  // Everything that ended before the cutoff goes: the whole finished dataset, none of the wakers.
+  const sweep = await host.ask({ cmd: 'sweep', before: cutoff }, 'sweep');
+  const noiseMs = await noise.maxGapMs();
   const wakes = await wakers.answered;
   clearInterval(sampler);
   const healthz = await prober.stop();
@@ -47,6 +54,7 @@ export async function measureSweep(
     durationMs: Math.round(sweep.ms),
     deleted: sweep.deleted,
     stallMs: Math.round(sweep.loopMaxMs),
+    noiseMs,
     wakes,
     healthz,
     fileBytesBefore: before.file,

@@ -15,6 +15,7 @@ import {
 } from './config-parse.js';
 
 import { parseFaultSpec } from './faults/spec.js';
+import { DEFAULT_MEMORY_MAX_JOBS } from './store/memory-limits.js';
 import {
   checkAccessConfig,
   parseApiKeys,
@@ -41,6 +42,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const DAY_MS = 86_400_000;
+/** The largest memory store job limit accepted. */
+const MAX_MEMORY_MAX_JOBS = 100_000_000;
 /** Longest job a request may ask to simulate. */
 export const MAX_SIMULATED_DURATION_MS = DAY_MS;
 
@@ -105,6 +108,11 @@ export interface ServerConfig {
   metricsToken: string | undefined;
   /** Held long polls plus streams one key (or, in open mode, one address) may have. @default 1000 */
   maxWaitersPerKey: number;
+  /**
+   * Jobs the memory store keeps at most; past it the job that finished longest ago is evicted,
+   * and a new job is refused while every job is pending. @default 100000
+   */
+  memoryMaxJobs: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -136,6 +144,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   rateLimits: undefined,
   metricsToken: undefined,
   maxWaitersPerKey: 1000,
+  memoryMaxJobs: DEFAULT_MEMORY_MAX_JOBS,
 };
 
 type Env = Record<string, string | undefined>;
@@ -223,6 +232,7 @@ const ENV_READERS: {
     },
   ],
   maxWaitersPerKey: ['VT_MAX_WAITERS_PER_KEY', (n, r) => parseIntIn(n, r, 0, 1_000_000)],
+  memoryMaxJobs: ['VT_MEMORY_MAX_JOBS', (n, r) => parseIntIn(n, r, 1, MAX_MEMORY_MAX_JOBS)],
 };
 
 /** The variables the server reads, for help texts and `vtrans serve` flags. */
@@ -269,6 +279,7 @@ export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig
   if (config.faults !== undefined) parseFaultSpec('faults', config.faults);
   checkRange('headersTimeoutMs', config.headersTimeoutMs, 1, 10 * 60_000);
   checkRange('maxWaitersPerKey', config.maxWaitersPerKey, 0, 1_000_000);
+  checkRange('memoryMaxJobs', config.memoryMaxJobs, 1, MAX_MEMORY_MAX_JOBS);
   checkAccessConfig(config);
   return config;
 }

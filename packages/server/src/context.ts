@@ -48,7 +48,12 @@ export async function createContext(
 ): Promise<AppContext> {
   const clock = overrides.clock ?? systemClock;
   const store =
-    overrides.store ?? (await openStore(config.store, { retentionMs: config.retentionMs, log }));
+    overrides.store ??
+    (await openStore(config.store, {
+      retentionMs: config.retentionMs,
+      log,
+      memoryMaxJobs: config.memoryMaxJobs,
+    }));
   const hub = new Hub();
   // Every durable write reaches local held requests and streams through the hub.
   store.subscribe((notice) => {

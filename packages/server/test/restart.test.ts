@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventForStep } from '../src/sim/job-events.js';
 import { MemoryStore } from '../src/store/memory-store.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { Store } from '../src/store/types.js';
 import { tempDir } from './helpers/process.js';
 import { jobRecord } from './helpers/records.js';
@@ -147,5 +148,53 @@ describe('readiness after a restart', () => {
       'job.created',
       'job.completed',
     ]);
+  });
+
+  it('is ready once the jobs that finished while down are written, while later ones still load', async () => {
+    const store = new SqliteStore(`${tempDir()}/ready.db`);
+    const now = Date.now();
+    const missed: string[] = [];
+    // More than a page of unfinished jobs: 10 finished while down, the rest finish in an hour.
+    for (let i = 0; i < 1500; i++) {
+      const due = i % 150 === 0;
+      const rec = jobRecord(`job_${String(i).padStart(4, '0')}`, {
+        tenant: 'public',
+        createdAt: now - 5000,
+        finishAt: due ? now - 1000 - i : now + 3_600_000 + i,
+      });
+      if (due) missed.push(rec.id);
+      await store.createJob(rec, eventForStep(rec, 0, rec.createdAt));
+    }
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let pages = 0;
+    // The store's first page comes at once; the rest wait for the test.
+    const slow = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (prop !== 'unfinishedJobs')
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        return async (cursor: string | undefined, limit: number) => {
+          if (pages++ > 0) await gate;
+          return target.unfinishedJobs(cursor, limit);
+        };
+      },
+    }) as Store;
+    const srv = await startTestServer({ store: slow });
+    try {
+      let status = 503;
+      for (let i = 0; i < 300 && status !== 200; i++) {
+        await sleep(10);
+        status = (await fetch(`${srv.url}/readyz`)).status;
+      }
+      expect(status).toBe(200);
+      expect(pages).toBe(2); // the second is still waiting
+      const written = (await store.readEvents('public', undefined, 5000)).filter(
+        (e) => e.type === 'job.completed',
+      );
+      expect(written.map((e) => e.jobId).sort()).toEqual(missed);
+    } finally {
+      release();
+    }
   });
 });

@@ -1,12 +1,14 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { eventForStep } from '../src/sim/job-events.js';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { RecordCache } from '../src/store/record-cache.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
+import { AdaptiveBatch } from '../src/store/adaptive-batch.js';
 import { spawnServer, tempDir } from './helpers/process.js';
 import { jobRecord, T0 } from './helpers/records.js';
 
@@ -106,6 +108,76 @@ describe('the SQLite store keeps job records in memory, written through', () => 
   });
 });
 
+describe('the SQLite file over time', () => {
+  it('copies the write-ahead log into the file in the background, not while committing', async () => {
+    const path = dbPath();
+    const store = new SqliteStore(path);
+    const fileBytes = () => statSync(path).size;
+    const before = fileBytes();
+    // A few MB of writes: far below the size at which a commit would checkpoint by itself.
+    for (let i = 0; i < 300; i++)
+      await created(
+        store,
+        record(`job_${String(i).padStart(4, '0')}`, {
+          sourceUrl: `https://media.example.com/${'x'.repeat(8000)}/${i}.mp4`,
+        }),
+      );
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(2_000_000);
+    await expect.poll(fileBytes, { timeout: 5000 }).toBeGreaterThan(before + 2_000_000);
+    await store.close();
+  });
+
+  it('sizes its batches in whole rows, growing while quick and shrinking while slow', () => {
+    const batch = new AdaptiveBatch(100, 5000, 8, 500);
+    expect(batch.took(500, 1)).toBe(1000);
+    expect(batch.took(1000, 8)).toBe(1000);
+    // A short last step (fewer items than asked) says nothing about a full one.
+    expect(batch.took(10, 1)).toBe(1000);
+    for (let i = 0; i < 10; i++) {
+      const n = batch.took(batch.size, 100);
+      expect(Number.isInteger(n) && n >= 100).toBe(true);
+    }
+    expect(batch.size).toBe(100);
+    for (let i = 0; i < 10; i++) batch.took(batch.size, 1);
+    expect(batch.size).toBe(5000);
+  });
+
+  it('hands the pages a sweep frees back to the system (a new file auto-vacuums incrementally)', async () => {
+    const path = dbPath();
+    const store = new SqliteStore(path);
+    const recs = Array.from({ length: 3000 }, (_, i) =>
+      record(`job_${String(i).padStart(5, '0')}`, {
+        sourceUrl: `https://media.example.com/${'x'.repeat(2000)}/${i}.mp4`,
+        finishAt: T0 + 1000,
+      }),
+    );
+    for (const r of recs) await created(store, r);
+    await store.emitSteps(
+      recs.map((r) => ({
+        id: r.id,
+        step: TERMINAL_STEP,
+        event: eventForStep(r, TERMINAL_STEP, T0 + 1000),
+      })),
+    );
+    const pages = () => {
+      const raw = new Database(path, { readonly: true });
+      try {
+        return raw.pragma('page_count', { simple: true }) as number;
+      } finally {
+        raw.close();
+      }
+    };
+    const full = pages();
+    expect(await store.purgeExpired(T0 + 2000, [])).toBe(3000);
+    expect(await store.getJob('job_00000')).toBeNull();
+    await store.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('auto_vacuum', { simple: true })).toBe(2);
+    check.close();
+    expect(pages()).toBeLessThan(full / 2);
+  });
+});
+
 describe('one server per SQLite file', () => {
   it('refuses a second store on a file that is open, and takes the file once it is closed', async () => {
     const path = dbPath();
@@ -138,31 +210,107 @@ describe('one server per SQLite file', () => {
 });
 
 describe('the SQLite schema', () => {
-  it('migrates a version 1 database to version 2, keeping its jobs', async () => {
+  const fixture = (name: string) =>
+    readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8');
+
+  /** A file as an older server left it: its schema, one job, its key and its events. */
+  function oldFile(version: 1 | 2): { path: string; rec: JobRecord } {
     const path = dbPath();
-    const first = new SqliteStore(path);
+    const raw = new Database(path);
+    raw.pragma('journal_mode = WAL');
+    raw.exec(fixture('sqlite-schema-v1.sql'));
+    if (version === 2) raw.exec(fixture('sqlite-schema-v2.sql'));
     const rec = record('job_old', {
       finishAt: T0 + 60_000,
       callbackUrl: 'https://hooks.example.com/vtrans',
       callbackEvents: null,
+      emittedStep: 1,
     });
-    await first.createJob(rec, eventForStep(rec, 0, T0));
-    await first.close();
-    // Make it what version 1 wrote: the same tables without the webhook ones.
-    const raw = new Database(path);
-    raw.exec(
-      'DROP TABLE webhook_deliveries; DROP TABLE webhook_attempts; DROP TABLE webhook_secrets',
+    raw
+      .prepare(
+        `INSERT INTO jobs VALUES (@id, @tenant, @source_url, @target_language,
+      @callback_url, @callback_events, @created_at, @eta_at, @finish_at, @outcome, @error_code,
+      @error_message, @canceled_at, @emitted_step)`,
+      )
+      .run({
+        id: rec.id,
+        tenant: rec.tenant,
+        source_url: rec.sourceUrl,
+        target_language: rec.targetLanguage,
+        callback_url: rec.callbackUrl,
+        callback_events: null,
+        created_at: rec.createdAt,
+        eta_at: rec.etaAt,
+        finish_at: rec.finishAt,
+        outcome: rec.outcome,
+        error_code: null,
+        error_message: null,
+        canceled_at: null,
+        emitted_step: 1,
+      });
+    const created = eventForStep(rec, 0, T0);
+    raw
+      .prepare('INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?)')
+      .run(rec.tenant, 'key-1', 'fp-1', JSON.stringify(created.data), T0);
+    const insertEvent = raw.prepare(
+      'INSERT INTO events (id_ms, at, tenant, job_id, type, data) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    raw.pragma('user_version = 1');
+    for (const e of [created, eventForStep(rec, 1, T0 + 3000)])
+      insertEvent.run(e.at, e.at, e.tenant, e.jobId, e.type, JSON.stringify(e.data));
+    raw.pragma(`user_version = ${version}`);
     raw.close();
+    return { path, rec };
+  }
 
-    const store = new SqliteStore(path);
-    expect(await store.getJob('job_old')).toMatchObject({ id: 'job_old' });
-    await store.cancelJob('job_old', T0 + 5, (c) => eventForStep(c, TERMINAL_STEP, T0 + 5));
-    expect(await store.listDeliveries('job_old')).toHaveLength(1);
-    await store.close();
-    const check = new Database(path);
-    expect(check.pragma('user_version', { simple: true })).toBe(2);
-    check.close();
+  it.each([1, 2] as const)(
+    'brings a version %i file to version 3, keeping its jobs, keys and events',
+    async (version) => {
+      const { path, rec } = oldFile(version);
+      const store = new SqliteStore(path);
+      expect(await store.getJob('job_old')).toEqual({ ...rec, emittedStep: 1 });
+      // Its key still answers with the job it made; its events still carry their jobs.
+      const again = jobRecord('job_new', { tenant: rec.tenant });
+      expect(
+        await store.createJob(again, eventForStep(again, 0, T0), {
+          key: 'key-1',
+          fingerprint: 'fp-1',
+        }),
+      ).toEqual({ kind: 'replayed', response: eventForStep(rec, 0, T0).data });
+      const before = await store.readEvents(rec.tenant, undefined, 10);
+      expect(before.map((e) => e.data)).toEqual([
+        eventForStep(rec, 0, T0).data,
+        eventForStep(rec, 1, T0 + 3000).data,
+      ]);
+      // The new indexes answer filtered lists and the work list; the webhook tables exist.
+      expect(
+        (await store.listJobs({ tenant: rec.tenant, status: 'pending', now: T0, limit: 5 })).map(
+          (r) => r.id,
+        ),
+      ).toEqual(['job_old']);
+      expect((await store.unfinishedJobs(undefined, 10)).records.map((r) => r.id)).toEqual([
+        'job_old',
+      ]);
+      await store.cancelJob('job_old', T0 + 5000, (c) => eventForStep(c, TERMINAL_STEP, T0 + 5000));
+      expect(await store.listDeliveries('job_old')).toHaveLength(1);
+      const events = await store.readEvents(rec.tenant, undefined, 10);
+      expect(events.map((e) => e.type)).toEqual(['job.created', 'job.updated', 'job.canceled']);
+      // Written before the cancellation, the update still shows the job pending.
+      expect(events[1]?.data.status).toBe('pending');
+      expect(events[2]?.data.status).toBe('canceled');
+      await store.close();
+      const check = new Database(path);
+      expect(check.pragma('user_version', { simple: true })).toBe(3);
+      check.close();
+    },
+  );
+
+  it('refuses a file from a newer server with one clear message', () => {
+    const path = dbPath();
+    const raw = new Database(path);
+    raw.pragma('user_version = 99');
+    raw.close();
+    expect(() => new SqliteStore(path)).toThrow(
+      `The database at ${path} has schema version 99; this server knows 3`,
+    );
   });
 });

@@ -1,6 +1,12 @@
 /** Which event a lifecycle step produces, and its payload: the job as it was at that instant. */
 import type { EventType, NewEvent } from '../store/types.js';
-import { materialize, TERMINAL_STEP, type JobRecord, type JobStatus } from './job-model.js';
+import {
+  materialize,
+  TERMINAL_STEP,
+  type Job,
+  type JobRecord,
+  type JobStatus,
+} from './job-model.js';
 
 /** The event announcing a job now in this status (a pending job's changes are updates). */
 export const EVENT_FOR_STATUS: Readonly<Record<JobStatus, EventType>> = {
@@ -24,4 +30,18 @@ export function eventForStep(rec: JobRecord, step: number, at: number): NewEvent
     at,
     data: materialize(rec, at),
   };
+}
+
+/**
+ * The payload of an event of `record`'s job, rebuilt from the record as it is now: the job at `at`.
+ * Only a cancellation's own event shows the job canceled — every other event of a job is written
+ * before its cancellation (none after), and the record's other fields never change.
+ */
+export function eventData(record: JobRecord, type: EventType, at: number): Job {
+  return materialize(
+    type === 'job.canceled' || record.canceledAt === null
+      ? record
+      : { ...record, canceledAt: null },
+    at,
+  );
 }

@@ -1,10 +1,20 @@
-/** A store that lives in this process only: for tests and throwaway runs. */
+/**
+ * A store that lives in this process only: for tests and throwaway runs. Bounded: past `maxJobs`
+ * (`VT_MEMORY_MAX_JOBS`) a new job makes room by evicting the job that finished longest ago, and
+ * when every job is still pending it is refused (503 `store_full`). Lists walk per-tenant indexes
+ * (`memory-index.ts`); events keep no copy of the job (`memory-events.ts`).
+ */
+import { eventData } from '../sim/job-events.js';
 import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
+import { MemoryEventLog } from './memory-events.js';
+import { groupOf, MemoryJobs } from './memory-jobs.js';
+import { DEFAULT_MEMORY_MAX_JOBS } from './memory-limits.js';
+import { MemoryWebhooks } from './memory-webhooks.js';
 import { Notifier } from './notifier.js';
-import { compareNewestFirst, isBefore, matchesStatus } from './status-filter.js';
 import {
   parseEventId,
+  StoreFullError,
   type CancelResult,
   type CreateResult,
   type DeliveryAttempt,
@@ -22,35 +32,59 @@ import {
   type WebhookSecretSet,
 } from './types.js';
 
+export { DEFAULT_MEMORY_MAX_JOBS };
+
+export interface MemoryStoreOptions {
+  /** Jobs kept at most. @default DEFAULT_MEMORY_MAX_JOBS */
+  maxJobs?: number;
+  /** Jobs never evicted to make room (the server's default job). */
+  keepIds?: readonly string[];
+}
+
 interface IdempotencyEntry {
   fingerprint: string;
-  response: StoredEvent['data'];
+  jobId: string;
   createdAt: number;
 }
 
-/** A record of its own for the caller (the callback filter array included). */
+/** Jobs deleted between two turns of the event loop in a sweep. */
+const SWEEP_BATCH = 2000;
+
+/** A record of its own, built field by field (one shape for every stored record). */
 const copy = (r: JobRecord): JobRecord => ({
-  ...r,
+  id: r.id,
+  tenant: r.tenant,
+  sourceUrl: r.sourceUrl,
+  targetLanguage: r.targetLanguage,
+  callbackUrl: r.callbackUrl,
   callbackEvents: r.callbackEvents && [...r.callbackEvents],
+  createdAt: r.createdAt,
+  etaAt: r.etaAt,
+  finishAt: r.finishAt,
+  outcome: r.outcome,
+  errorCode: r.errorCode,
+  errorMessage: r.errorMessage,
+  canceledAt: r.canceledAt,
+  emittedStep: r.emittedStep,
 });
+
+const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
-  readonly #jobs = new Map<string, JobRecord>();
+  readonly #maxJobs: number;
+  readonly #keep: ReadonlySet<string>;
+  readonly #jobs = new MemoryJobs();
   readonly #idempotency = new Map<string, IdempotencyEntry>();
-  #events: StoredEvent[] = [];
+  readonly #events = new MemoryEventLog((id) => this.#jobs.get(id));
   readonly #notifier = new Notifier();
-  readonly #deliveries = new Map<string, DeliveryWithAttempts>();
-  readonly #secrets = new Map<string, WebhookSecretSet>();
-  #seq = 0;
-  #idMs = 0;
+  readonly #webhooks = new MemoryWebhooks();
+  /** Where `unfinishedJobs` goes on: a live iterator over the jobs. */
+  #scan: { token: number; jobs: Iterator<JobRecord> } | undefined;
 
-  #append(event: NewEvent): StoredEvent {
-    this.#seq += 1;
-    this.#idMs = Math.max(this.#idMs, Date.now());
-    const stored = { ...event, id: `${this.#idMs}-${this.#seq}` };
-    this.#events.push(stored);
-    return stored;
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#maxJobs = options.maxJobs ?? DEFAULT_MEMORY_MAX_JOBS;
+    this.#keep = new Set(options.keepIds ?? []);
   }
 
   async createJob(
@@ -59,26 +93,42 @@ export class MemoryStore implements Store {
     idem?: IdempotencyInput,
   ): Promise<CreateResult> {
     const idemKey = idem ? `${record.tenant}\u0000${idem.key}` : undefined;
-    if (idemKey !== undefined && idem) {
-      const existing = this.#idempotency.get(idemKey);
-      if (existing) {
-        return existing.fingerprint === idem.fingerprint
-          ? { kind: 'replayed', response: existing.response }
-          : { kind: 'conflict' };
-      }
+    const existing = idemKey === undefined ? undefined : this.#idempotency.get(idemKey);
+    if (existing && idem && idemKey !== undefined) {
+      if (existing.fingerprint !== idem.fingerprint) return { kind: 'conflict' };
+      const job = this.#jobs.get(existing.jobId);
+      if (job) return { kind: 'replayed', response: eventData(job, 'job.created', job.createdAt) };
+      this.#idempotency.delete(idemKey); // its job was evicted: the key is free again
     }
-    if (this.#jobs.has(record.id)) throw new Error(`A job with id ${record.id} exists`);
-    this.#jobs.set(record.id, copy(record));
-    const event = this.#append(created);
-    if (idemKey !== undefined && idem) {
+    if (this.#jobs.get(record.id)) throw new Error(`A job with id ${record.id} exists`);
+    if (this.#jobs.size >= this.#maxJobs) this.#evictOne();
+    const rec = copy(record);
+    this.#jobs.add(rec);
+    const event = this.#events.append(created, rec);
+    if (idem && idemKey !== undefined)
       this.#idempotency.set(idemKey, {
         fingerprint: idem.fingerprint,
-        response: created.data,
-        createdAt: record.createdAt,
+        jobId: rec.id,
+        createdAt: rec.createdAt,
       });
-    }
     this.#notifier.publish({ kind: 'event', event });
-    return { kind: 'created', record: copy(record), event };
+    return { kind: 'created', record: copy(rec), event };
+  }
+
+  /** Makes room for one job: the one that ended longest ago goes. */
+  #evictOne(): void {
+    const oldest = this.#jobs.nextEnded(Infinity, this.#keep);
+    if (!oldest) {
+      throw new StoreFullError(
+        `The memory store holds its limit of ${this.#maxJobs} jobs (VT_MEMORY_MAX_JOBS) and none has finished; retry once some have`,
+      );
+    }
+    this.#delete(oldest);
+  }
+
+  #delete(rec: JobRecord): void {
+    this.#jobs.delete(rec);
+    this.#events.jobGone(rec.emittedStep + 1);
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
@@ -88,7 +138,7 @@ export class MemoryStore implements Store {
 
   async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
     const out: JobRecord[] = [];
-    for (const id of ids) {
+    for (const id of new Set(ids)) {
       const rec = this.#jobs.get(id);
       if (rec) out.push(copy(rec));
     }
@@ -96,17 +146,7 @@ export class MemoryStore implements Store {
   }
 
   async listJobs(q: ListQuery): Promise<JobRecord[]> {
-    const matches: JobRecord[] = [];
-    for (const rec of this.#jobs.values()) {
-      if (
-        rec.tenant === q.tenant &&
-        isBefore(rec, q.before) &&
-        matchesStatus(rec, q.status, q.now)
-      ) {
-        matches.push(rec);
-      }
-    }
-    return matches.sort(compareNewestFirst).slice(0, q.limit).map(copy);
+    return this.#jobs.list(q).map(copy);
   }
 
   async cancelJob(
@@ -118,11 +158,13 @@ export class MemoryStore implements Store {
     if (!rec) return { kind: 'missing' };
     if (rec.canceledAt !== null) return { kind: 'already-canceled', record: copy(rec) };
     if (now >= rec.finishAt) return { kind: 'finished', record: copy(rec) };
-    rec.canceledAt = now;
-    rec.emittedStep = TERMINAL_STEP;
+    this.#jobs.change(rec, (r) => {
+      r.canceledAt = now;
+      r.emittedStep = TERMINAL_STEP;
+    });
     const newEvent = makeEvent(copy(rec));
-    const event = this.#append(newEvent);
-    this.#queueDelivery(rec, newEvent, TERMINAL_STEP);
+    const event = this.#events.append(newEvent, rec);
+    this.#webhooks.queue(webhookDeliveryFor(rec, newEvent, TERMINAL_STEP));
     this.#notifier.publish({ kind: 'event', event });
     return { kind: 'canceled', record: copy(rec), event };
   }
@@ -132,9 +174,11 @@ export class MemoryStore implements Store {
     for (const e of emissions) {
       const rec = this.#jobs.get(e.id);
       if (!rec || rec.emittedStep >= e.step) continue;
-      rec.emittedStep = e.step;
-      written.push(this.#append(e.event));
-      this.#queueDelivery(rec, e.event, e.step);
+      this.#jobs.change(rec, (r) => {
+        r.emittedStep = e.step;
+      });
+      written.push(this.#events.append(e.event, rec));
+      this.#webhooks.queue(webhookDeliveryFor(rec, e.event, e.step));
     }
     for (const event of written) this.#notifier.publish({ kind: 'event', event });
     return written;
@@ -146,53 +190,46 @@ export class MemoryStore implements Store {
     limit: number,
   ): Promise<StoredEvent[]> {
     const afterSeq = afterId === undefined ? 0 : (parseEventId(afterId)?.seq ?? 0);
-    const out: StoredEvent[] = [];
-    for (const event of this.#events) {
-      if (out.length >= limit) break;
-      const seq = parseEventId(event.id)?.seq ?? 0;
-      if (seq > afterSeq && event.tenant === tenant) out.push(event);
-    }
-    return out;
+    return this.#events.read(tenant, afterSeq, limit);
   }
 
   async unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage> {
-    const page = [...this.#jobs.values()]
-      .filter((r) => r.emittedStep < TERMINAL_STEP && (cursor === undefined || r.id > cursor))
-      .sort((a, b) => (a.id < b.id ? -1 : 1))
-      .slice(0, limit)
-      .map(copy);
-    return { records: page, cursor: page.length < limit ? undefined : page.at(-1)?.id };
+    const token = Number(cursor);
+    if (cursor === undefined || this.#scan?.token !== token)
+      this.#scan = { token: (this.#scan?.token ?? 0) + 1, jobs: this.#jobs.values() };
+    const scan = this.#scan;
+    const records: JobRecord[] = [];
+    // Look at a bounded number of jobs per page, so a page never takes long.
+    for (let looked = 0; records.length < limit && looked < limit * 10; looked++) {
+      const next = scan.jobs.next();
+      if (next.done) {
+        this.#scan = undefined;
+        return { records, cursor: undefined };
+      }
+      if (groupOf(next.value) === 'unfinished') records.push(copy(next.value));
+    }
+    return { records, cursor: String(scan.token) };
   }
 
   async purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {
-    let deleted = 0;
-    for (const [id, rec] of this.#jobs) {
-      const endedAt = rec.canceledAt ?? rec.finishAt;
-      if (endedAt < before && rec.emittedStep >= TERMINAL_STEP && !keepIds.includes(id)) {
-        this.#jobs.delete(id);
-        deleted++;
-      }
-    }
-    for (const [key, entry] of this.#idempotency)
+    let seen = 0;
+    for (const [key, entry] of this.#idempotency) {
       if (entry.createdAt < before) this.#idempotency.delete(key);
-    // Not a prefix: an event written late (a step caught up after a restart) carries an old `at`.
-    this.#events = this.#events.filter((e) => e.at >= before);
-    for (const [id, d] of this.#deliveries)
-      if (d.createdAt < before && d.state !== 'pending') this.#deliveries.delete(id);
+      if (++seen % SWEEP_BATCH === 0) await yieldToEventLoop();
+    }
+    this.#events.purge(before);
+    const keep = new Set(keepIds);
+    let deleted = 0;
+    for (
+      let rec = this.#jobs.nextEnded(before, keep);
+      rec;
+      rec = this.#jobs.nextEnded(before, keep)
+    ) {
+      this.#delete(rec);
+      if (++deleted % SWEEP_BATCH === 0) await yieldToEventLoop();
+    }
+    this.#webhooks.purge(before);
     return deleted;
-  }
-
-  #queueDelivery(rec: JobRecord, event: NewEvent, step: number): void {
-    const delivery = webhookDeliveryFor(rec, event, step);
-    if (!delivery || this.#deliveries.has(delivery.id)) return;
-    this.#deliveries.set(delivery.id, {
-      ...delivery,
-      state: 'pending',
-      attempts: 0,
-      nextAttemptAt: delivery.createdAt,
-      leaseUntil: null,
-      history: [],
-    });
   }
 
   async claimDueDeliveries(
@@ -200,50 +237,23 @@ export class MemoryStore implements Store {
     leaseMs: number,
     limit: number,
   ): Promise<WebhookDelivery[]> {
-    const due = [...this.#deliveries.values()]
-      .filter(
-        (d) =>
-          d.state === 'pending' &&
-          d.nextAttemptAt !== null &&
-          d.nextAttemptAt <= now &&
-          (d.leaseUntil === null || d.leaseUntil <= now),
-      )
-      .sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0))
-      .slice(0, limit);
-    return due.map((d) => {
-      d.leaseUntil = now + leaseMs;
-      const { history: _history, ...delivery } = d;
-      return { ...delivery };
-    });
+    return this.#webhooks.claimDueDeliveries(now, leaseMs, limit);
   }
 
   async recordAttempt(attempt: DeliveryAttempt, state: DeliveryState): Promise<boolean> {
-    const d = this.#deliveries.get(attempt.deliveryId);
-    if (!d || d.state !== 'pending' || d.attempts !== attempt.attempt - 1) return false;
-    d.history.push({ ...attempt });
-    d.attempts = attempt.attempt;
-    d.state = state;
-    d.nextAttemptAt = attempt.nextAttemptAt;
-    d.leaseUntil = null;
-    return true;
+    return this.#webhooks.recordAttempt(attempt, state);
   }
 
   async listDeliveries(jobId: string): Promise<DeliveryWithAttempts[]> {
-    return [...this.#deliveries.values()]
-      .filter((d) => d.jobId === jobId)
-      .sort((a, b) => a.createdAt - b.createdAt)
-      .map((d) => ({ ...d, history: d.history.map((a) => ({ ...a })) }));
+    return this.#webhooks.listDeliveries(jobId);
   }
 
   async getWebhookSecrets(tenant: string): Promise<WebhookSecretSet | null> {
-    const set = this.#secrets.get(tenant);
-    return set ? { ...set } : null;
+    return this.#webhooks.getWebhookSecrets(tenant);
   }
 
   async initWebhookSecret(tenant: string, secret: string): Promise<WebhookSecretSet> {
-    if (!this.#secrets.has(tenant))
-      this.#secrets.set(tenant, { current: secret, previous: null, previousExpiresAt: null });
-    return { ...(this.#secrets.get(tenant) as WebhookSecretSet) };
+    return this.#webhooks.initWebhookSecret(tenant, secret);
   }
 
   async rotateWebhookSecret(
@@ -252,12 +262,7 @@ export class MemoryStore implements Store {
     now: number,
     graceMs: number,
   ): Promise<WebhookSecretSet> {
-    const old = this.#secrets.get(tenant);
-    const set: WebhookSecretSet = old
-      ? { current: secret, previous: old.current, previousExpiresAt: now + graceMs }
-      : { current: secret, previous: null, previousExpiresAt: null };
-    this.#secrets.set(tenant, set);
-    return { ...set };
+    return this.#webhooks.rotateWebhookSecret(tenant, secret, now, graceMs);
   }
 
   subscribe(listener: (notice: StoreNotice) => void): () => void {

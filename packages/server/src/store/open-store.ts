@@ -1,18 +1,32 @@
 /** Turns a `VT_STORE` spec into a store. */
 import { resolve } from 'node:path';
+import { DEFAULT_JOB_ID } from '../sim/simulator.js';
 import { MemoryStore } from './memory-store.js';
 import { RedisStore, type RedisStoreOptions } from './redis-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './types.js';
 
-/** `options` reach the shared (Redis) store: retention for key TTLs, a logger for reconnects. */
-export async function openStore(spec: string, options: RedisStoreOptions = {}): Promise<Store> {
-  if (spec === 'memory') return new MemoryStore();
+export interface OpenStoreOptions extends RedisStoreOptions {
+  /** The memory store's job limit (`VT_MEMORY_MAX_JOBS`). */
+  memoryMaxJobs?: number;
+}
+
+/**
+ * `options` reach the shared (Redis) store — retention for key TTLs, a logger for reconnects —
+ * and the memory store's job limit. The server's default job is never evicted.
+ */
+export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const { memoryMaxJobs, ...redisOptions } = options;
+  if (spec === 'memory')
+    return new MemoryStore({
+      keepIds: [DEFAULT_JOB_ID],
+      ...(memoryMaxJobs === undefined ? {} : { maxJobs: memoryMaxJobs }),
+    });
   if (spec.startsWith('sqlite:')) {
     const path = spec.slice('sqlite:'.length);
     return new SqliteStore(path === ':memory:' ? path : resolve(path));
   }
-  if (/^rediss?:\/\//.test(spec)) return RedisStore.connect(spec, options);
+  if (/^rediss?:\/\//.test(spec)) return RedisStore.connect(spec, redisOptions);
   throw new Error(
     `Unknown store ${JSON.stringify(spec)}: expected memory, sqlite:<path> or redis://host:port`,
   );

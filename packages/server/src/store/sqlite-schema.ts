@@ -5,8 +5,15 @@
 import Database from 'better-sqlite3';
 import { TERMINAL_STEP } from '../sim/job-model.js';
 
-/** 1: jobs, idempotency keys, events. 2: webhook deliveries, attempts and secrets. */
-export const SCHEMA_VERSION = 2;
+/**
+ * 1: jobs, idempotency keys, events. 2: webhook deliveries, attempts and secrets. 3: indexes for
+ * filtered lists, the boot-time work list and the retention sweep; events and idempotency keys
+ * without a copy of the job (rebuilt from its record).
+ */
+export const SCHEMA_VERSION = 3;
+
+/** The write-ahead log is truncated back to this after a checkpoint (it never stays huge). */
+export const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -84,11 +91,39 @@ CREATE TABLE IF NOT EXISTS webhook_secrets (
 );
 `;
 
+/**
+ * Migration from schema version 2 to 3. Each index names the rows it holds in a WHERE clause that
+ * queries repeat word for word (SQLite uses a partial index only when the query implies it).
+ * An unfinished job is one whose terminal event is unwritten (`emitted_step < 6`); a canceled job's
+ * cancellation is its terminal event.
+ */
+const GROWTH_SCHEMA = `
+DROP INDEX IF EXISTS jobs_unfinished;
+CREATE INDEX IF NOT EXISTS jobs_unfinished_by_finish ON jobs (finish_at)
+  WHERE emitted_step < ${TERMINAL_STEP};
+CREATE INDEX IF NOT EXISTS jobs_unfinished_by_tenant ON jobs (tenant, created_at DESC, id DESC)
+  WHERE emitted_step < ${TERMINAL_STEP};
+CREATE INDEX IF NOT EXISTS jobs_ended_by_outcome ON jobs (tenant, outcome, created_at DESC, id DESC)
+  WHERE emitted_step >= ${TERMINAL_STEP} AND canceled_at IS NULL;
+CREATE INDEX IF NOT EXISTS jobs_canceled ON jobs (tenant, created_at DESC, id DESC)
+  WHERE canceled_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_by_end ON jobs (COALESCE(canceled_at, finish_at))
+  WHERE emitted_step >= ${TERMINAL_STEP};
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_time ON idempotency_keys (created_at);
+ALTER TABLE idempotency_keys ADD COLUMN job_id TEXT;
+CREATE INDEX IF NOT EXISTS webhook_deliveries_settled ON webhook_deliveries (created_at)
+  WHERE state != 'pending';
+`;
+
 /** Opens the file in WAL mode and brings its schema up to date (closing it again on failure). */
 export function openDatabase(path: string): Database.Database {
   const db = new Database(path);
   try {
+    // A new file frees the pages retention empties back to the system, a few at a time (see the
+    // sweep); on an older file, set before any table existed, SQLite reuses them instead.
+    if (db.pragma('page_count', { simple: true }) === 0) db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
+    db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
     // FULL: the WAL is synced on every commit, so an acknowledged write survives power loss.
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
@@ -98,12 +133,31 @@ export function openDatabase(path: string): Database.Database {
         `The database at ${path} has schema version ${version}; this server knows ${SCHEMA_VERSION}`,
       );
     }
-    db.exec(SCHEMA);
-    if (version < 2) db.exec(WEBHOOK_SCHEMA);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.transaction(() => {
+      if (version < 1) db.exec(SCHEMA);
+      if (version < 2) db.exec(WEBHOOK_SCHEMA);
+      // On a large file this builds the new indexes once (seconds per million jobs).
+      if (version < 3) db.exec(GROWTH_SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
     return db;
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/**
+ * Runs `write` (a transaction) with a commit that does not wait for the disk (`synchronous =
+ * NORMAL` in WAL mode: never corrupt, but a power cut may lose the last commits). Only for writes
+ * the server re-derives after a restart — scheduler steps, retention sweeps, delivery leases and
+ * attempts — never for an acknowledged job (`synchronous = FULL` otherwise).
+ */
+export function withRelaxedSync<T>(db: Database.Database, write: () => T): T {
+  db.pragma('synchronous = NORMAL');
+  try {
+    return write();
+  } finally {
+    db.pragma('synchronous = FULL');
   }
 }

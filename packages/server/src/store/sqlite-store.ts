@@ -9,21 +9,27 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import { TERMINAL_STEP, type JobRecord, type JobStatus } from '../sim/job-model.js';
+import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
+import { AdaptiveBatch } from './adaptive-batch.js';
 import { Notifier } from './notifier.js';
 import { RecordCache } from './record-cache.js';
+import { SqliteIdempotencyKeys } from './sqlite-idempotency.js';
+import { SqliteLists } from './sqlite-lists.js';
 import {
+  EVENT_WITH_JOB_FILTER,
+  EVENT_WITH_JOB_SQL,
   eventValues,
   fromEventRow,
   fromRow,
-  idempotencyValues,
   INSERT_SQL,
   toRow,
-  type EventRow,
+  type EventWithJobRow,
   type JobRow,
 } from './sqlite-rows.js';
-import { openDatabase } from './sqlite-schema.js';
+import { SqliteSweep } from './sqlite-sweep.js';
+import { SqliteCheckpointer, FALLBACK_CHECKPOINT_PAGES } from './sqlite-checkpointer.js';
+import { openDatabase, withRelaxedSync } from './sqlite-schema.js';
 import { SqliteOwnerLock } from './sqlite-owner-lock.js';
 import { SqliteWebhooks } from './sqlite-webhooks.js';
 import {
@@ -45,22 +51,20 @@ import {
   type WebhookSecretSet,
 } from './types.js';
 
-/** SQL for each status filter; `@now` is bound to the listing's instant. */
-const STATUS_SQL: Record<JobStatus, string> = {
-  pending: 'canceled_at IS NULL AND finish_at > @now',
-  completed: "canceled_at IS NULL AND finish_at <= @now AND outcome = 'completed'",
-  error: "canceled_at IS NULL AND finish_at <= @now AND outcome = 'error'",
-  canceled: 'canceled_at IS NOT NULL',
-};
-
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
   readonly #notifier = new Notifier();
   readonly #records = new RecordCache();
   readonly #ownerLock: SqliteOwnerLock | undefined;
+  readonly #checkpointer: SqliteCheckpointer | undefined;
   readonly #stmts;
   readonly #webhooks: SqliteWebhooks;
+  readonly #lists: SqliteLists;
+  readonly #keys: SqliteIdempotencyKeys;
+  readonly #sweep: SqliteSweep;
+  /** Steps written per transaction (about 8 ms' worth). */
+  readonly #emitBatch = new AdaptiveBatch(50, 2000, 8, 200);
   #idMs = 0;
 
   constructor(path: string) {
@@ -75,30 +79,34 @@ export class SqliteStore implements Store {
       throw err;
     }
     const db = this.#db;
+    if (path !== ':memory:') {
+      db.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
+      this.#checkpointer = new SqliteCheckpointer(path);
+    }
     this.#stmts = {
       insertJob: db.prepare(INSERT_SQL.job),
       getJob: db.prepare('SELECT * FROM jobs WHERE id = ?'),
-      getIdem: db.prepare(
-        'SELECT fingerprint, response FROM idempotency_keys WHERE tenant = ? AND key = ?',
-      ),
-      insertIdem: db.prepare(INSERT_SQL.idempotencyKey),
+      getJobs: db.prepare('SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?))'),
       insertEvent: db.prepare(INSERT_SQL.event),
-      lastIdMs: db.prepare('SELECT MAX(id_ms) AS m FROM events'),
+      // Ids never go back, so the last event written has the largest.
+      lastIdMs: db.prepare('SELECT id_ms AS m FROM events ORDER BY seq DESC LIMIT 1'),
       cancel: db.prepare('UPDATE jobs SET canceled_at = ?, emitted_step = ? WHERE id = ?'),
       advance: db.prepare(`UPDATE jobs SET emitted_step = ? WHERE id = ? AND emitted_step < ?
         RETURNING callback_url, callback_events`),
-      readEvents: db.prepare(
-        'SELECT * FROM events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?',
-      ),
-      unfinished: db.prepare(
-        `SELECT * FROM jobs WHERE emitted_step < ${TERMINAL_STEP} AND id > ? ORDER BY id LIMIT ?`,
-      ),
-      purgeIdem: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
-      purgeEvents: db.prepare('DELETE FROM events WHERE at < ?'),
+      readEvents: db.prepare(`${EVENT_WITH_JOB_SQL} WHERE e.tenant = ? AND e.seq > ?
+        AND ${EVENT_WITH_JOB_FILTER} ORDER BY e.seq LIMIT ?`),
+      // By finish instant: a restart loads the jobs due first first.
+      unfinished: db.prepare(`SELECT rowid AS row_id, * FROM jobs
+        INDEXED BY jobs_unfinished_by_finish WHERE emitted_step < ${TERMINAL_STEP}
+        AND finish_at >= @finishAt AND (finish_at > @finishAt OR rowid > @rowId)
+        ORDER BY finish_at, rowid LIMIT @limit`),
       ping: db.prepare('SELECT 1'),
     };
     this.#webhooks = new SqliteWebhooks(db);
-    this.#idMs = (this.#stmts.lastIdMs.get() as { m: number | null }).m ?? 0;
+    this.#lists = new SqliteLists(db);
+    this.#keys = new SqliteIdempotencyKeys(db);
+    this.#sweep = new SqliteSweep(db);
+    this.#idMs = (this.#stmts.lastIdMs.get() as { m: number } | undefined)?.m ?? 0;
   }
 
   #append(event: NewEvent): StoredEvent {
@@ -116,17 +124,12 @@ export class SqliteStore implements Store {
     const result = this.#db
       .transaction((): CreateResult => {
         if (idem) {
-          const existing = this.#stmts.getIdem.get(record.tenant, idem.key) as
-            { fingerprint: string; response: string } | undefined;
-          if (existing) {
-            return existing.fingerprint === idem.fingerprint
-              ? { kind: 'replayed', response: JSON.parse(existing.response) as StoredEvent['data'] }
-              : { kind: 'conflict' };
-          }
+          const replay = this.#keys.replay(record.tenant, idem);
+          if (replay) return replay;
         }
         this.#stmts.insertJob.run(toRow(record));
         if (idem) {
-          this.#stmts.insertIdem.run(...idempotencyValues(record, idem, created));
+          this.#keys.add(record, idem);
         }
         return { kind: 'created', record, event: this.#append(created) };
       })
@@ -154,28 +157,13 @@ export class SqliteStore implements Store {
       else missing.push(id);
     }
     if (missing.length === 0) return found;
-    const rows = this.#db
-      .prepare(`SELECT * FROM jobs WHERE id IN (${missing.map(() => '?').join(',')})`)
-      .all(...missing) as JobRow[];
+    const rows = this.#stmts.getJobs.all(JSON.stringify(missing)) as JobRow[];
     for (const row of rows) found.push(this.#records.set(fromRow(row)));
     return found;
   }
 
   async listJobs(q: ListQuery): Promise<JobRecord[]> {
-    const where = ['tenant = @tenant'];
-    if (q.status) where.push(STATUS_SQL[q.status]);
-    if (q.before)
-      where.push('(created_at < @beforeAt OR (created_at = @beforeAt AND id < @beforeId))');
-    const sql = `SELECT * FROM jobs WHERE ${where.join(' AND ')}
-      ORDER BY created_at DESC, id DESC LIMIT @limit`;
-    const rows = this.#db.prepare(sql).all({
-      tenant: q.tenant,
-      now: q.now,
-      limit: q.limit,
-      beforeAt: q.before?.createdAt ?? 0,
-      beforeId: q.before?.id ?? '',
-    }) as JobRow[];
-    return rows.map(fromRow);
+    return this.#lists.list(q);
   }
 
   async cancelJob(
@@ -204,28 +192,48 @@ export class SqliteStore implements Store {
     return result;
   }
 
+  /**
+   * Writes in transactions of a few milliseconds each (a catch-up after a restart hands over
+   * hundreds at a time), letting other work run between them; each emission stays atomic with
+   * its event and delivery, and is announced once its transaction commits.
+   */
   async emitSteps(emissions: readonly StepEmission[]): Promise<StoredEvent[]> {
-    if (emissions.length === 0) return [];
+    const written: StoredEvent[] = [];
+    for (let i = 0; i < emissions.length;) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      const n = this.#emitBatch.size;
+      const started = performance.now();
+      written.push(...this.#emitChunk(emissions.slice(i, i + n)));
+      this.#emitBatch.took(n, performance.now() - started);
+      i += n;
+    }
+    return written;
+  }
+
+  #emitChunk(emissions: readonly StepEmission[]): StoredEvent[] {
     const advanced: StepEmission[] = [];
-    const written = this.#db
-      .transaction(() => {
-        const out: StoredEvent[] = [];
-        for (const e of emissions) {
-          const job = this.#stmts.advance.get(e.step, e.id, e.step) as
-            Pick<JobRow, 'callback_url' | 'callback_events'> | undefined;
-          if (!job) continue;
-          advanced.push(e);
-          out.push(this.#append(e.event));
-          const callback = {
-            callbackUrl: job.callback_url,
-            callbackEvents:
-              job.callback_events === null ? null : (JSON.parse(job.callback_events) as string[]),
-          };
-          this.#webhooks.queue(webhookDeliveryFor(callback, e.event, e.step));
-        }
-        return out;
-      })
-      .immediate();
+    // A step lost to a power cut is written again at the next start (its job is still unfinished).
+    const written = withRelaxedSync(this.#db, () =>
+      this.#db
+        .transaction(() => {
+          const out: StoredEvent[] = [];
+          for (const e of emissions) {
+            const job = this.#stmts.advance.get(e.step, e.id, e.step) as
+              Pick<JobRow, 'callback_url' | 'callback_events'> | undefined;
+            if (!job) continue;
+            advanced.push(e);
+            out.push(this.#append(e.event));
+            const callback = {
+              callbackUrl: job.callback_url,
+              callbackEvents:
+                job.callback_events === null ? null : (JSON.parse(job.callback_events) as string[]),
+            };
+            this.#webhooks.queue(webhookDeliveryFor(callback, e.event, e.step));
+          }
+          return out;
+        })
+        .immediate(),
+    );
     for (const e of advanced) this.#records.update(e.id, { emittedStep: e.step });
     for (const event of written) this.#notifier.publish({ kind: 'event', event });
     return written;
@@ -237,34 +245,35 @@ export class SqliteStore implements Store {
     limit: number,
   ): Promise<StoredEvent[]> {
     const afterSeq = afterId === undefined ? 0 : (parseEventId(afterId)?.seq ?? 0);
-    return (this.#stmts.readEvents.all(tenant, afterSeq, limit) as EventRow[]).map(fromEventRow);
+    return (this.#stmts.readEvents.all(tenant, afterSeq, limit) as EventWithJobRow[]).map(
+      fromEventRow,
+    );
   }
 
   async unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage> {
-    const rows = this.#stmts.unfinished.all(cursor ?? '', limit) as JobRow[];
+    const [finishAt, rowId] = (cursor ?? '-1,0').split(',').map(Number);
+    const rows = this.#stmts.unfinished.all({ finishAt, rowId, limit }) as (JobRow & {
+      row_id: number;
+    })[];
+    const last = rows.at(-1);
+    if (rows.length < limit || !last) return { records: rows.map(fromRow), cursor: undefined };
+    // In finish order: every unfinished job finishing no later than the last has been read.
     return {
       records: rows.map(fromRow),
-      cursor: rows.length < limit ? undefined : rows[rows.length - 1]?.id,
+      cursor: `${last.finish_at},${last.row_id}`,
+      finishedThrough: last.finish_at,
     };
   }
 
   async purgeExpired(before: number, keepIds: readonly string[]): Promise<number> {
-    const purged = this.#db.transaction(() => {
-      const keep = keepIds.length ? `AND id NOT IN (${keepIds.map(() => '?').join(',')})` : '';
-      const jobs = this.#db
-        .prepare(
-          `DELETE FROM jobs WHERE emitted_step >= ${TERMINAL_STEP}
-           AND COALESCE(canceled_at, finish_at) < ? ${keep}`,
-        )
-        .run(before, ...keepIds).changes;
-      this.#stmts.purgeIdem.run(before);
-      this.#stmts.purgeEvents.run(before);
-      this.#webhooks.purge(before);
-      return jobs;
-    })();
-    // Rare (retention runs every few minutes): forget every cached record rather than track which.
-    if (purged > 0) this.#records.clear();
-    return purged;
+    return this.#sweep.run(
+      before,
+      keepIds,
+      (ids) => {
+        for (const id of ids) this.#records.delete(id);
+      },
+      () => this.#db.open,
+    );
   }
 
   async claimDueDeliveries(
@@ -309,6 +318,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.#checkpointer?.close();
     if (this.#db.open) this.#db.close();
     this.#records.clear();
     this.#ownerLock?.release();

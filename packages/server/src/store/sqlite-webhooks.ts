@@ -4,6 +4,7 @@
  * the store's webhook methods, each one transaction.
  */
 import type Database from 'better-sqlite3';
+import { withRelaxedSync } from './sqlite-schema.js';
 import type {
   DeliveryAttempt,
   DeliveryState,
@@ -125,24 +126,30 @@ export class SqliteWebhooks {
     this.#stmts.purgeDeliveries.run(before);
   }
 
+  /** Leases lost to a power cut expire; the delivery is claimed again (at least once). */
   claimDueDeliveries(now: number, leaseMs: number, limit: number): WebhookDelivery[] {
-    return this.#db
-      .transaction(() => {
-        const rows = this.#stmts.dueDeliveries.all({ now, limit }) as DeliveryRow[];
-        for (const row of rows) this.#stmts.lease.run(now + leaseMs, row.id);
-        return rows.map((row) => ({ ...fromDeliveryRow(row), leaseUntil: now + leaseMs }));
-      })
-      .immediate();
+    return withRelaxedSync(this.#db, () =>
+      this.#db
+        .transaction(() => {
+          const rows = this.#stmts.dueDeliveries.all({ now, limit }) as DeliveryRow[];
+          for (const row of rows) this.#stmts.lease.run(now + leaseMs, row.id);
+          return rows.map((row) => ({ ...fromDeliveryRow(row), leaseUntil: now + leaseMs }));
+        })
+        .immediate(),
+    );
   }
 
+  /** An attempt lost to a power cut is made again (at least once). */
   recordAttempt(attempt: DeliveryAttempt, state: DeliveryState): boolean {
-    return this.#db
-      .transaction(() => {
-        if (this.#stmts.advanceDelivery.run({ ...attempt, state }).changes !== 1) return false;
-        this.#stmts.insertAttempt.run(attempt);
-        return true;
-      })
-      .immediate();
+    return withRelaxedSync(this.#db, () =>
+      this.#db
+        .transaction(() => {
+          if (this.#stmts.advanceDelivery.run({ ...attempt, state }).changes !== 1) return false;
+          this.#stmts.insertAttempt.run(attempt);
+          return true;
+        })
+        .immediate(),
+    );
   }
 
   listDeliveries(jobId: string): DeliveryWithAttempts[] {

@@ -75,6 +75,10 @@ export interface ListQuery {
   /** Keyset position: jobs strictly older than this (created_at, id) pair. */
   before?: { createdAt: number; id: string } | undefined;
   limit: number;
+  /**
+   * The listing instant: statuses are evaluated at it. The clock does not go back, so it is never
+   * before the finish instant of a job whose terminal event is written.
+   */
   now: number;
 }
 
@@ -83,6 +87,13 @@ export interface UnfinishedPage {
   records: JobRecord[];
   /** Where the next page starts; undefined after the last page. */
   cursor: string | undefined;
+  /**
+   * Optional, for a store that reads the work list in finish order: every unfinished job whose
+   * finish instant is at or before this has been on this page or an earlier one. The scheduler is
+   * then caught up (every job that finished while the server was down written) without waiting
+   * for the jobs that finish later.
+   */
+  finishedThrough?: number;
 }
 
 /** A lifecycle step whose event should be written once (compare-and-set on `emittedStep`). */

@@ -46,4 +46,19 @@ export class MinHeap<T extends HeapEntry> {
     }
     return top;
   }
+
+  /**
+   * Visits the items with `at <= max`, in no particular order, without looking below an item
+   * later than that; stops early when `visit` returns false.
+   */
+  visitUpTo(max: number, visit: (item: T) => boolean): void {
+    const items = this.#items;
+    const stack = [0];
+    for (let i = stack.pop(); i !== undefined; i = stack.pop()) {
+      const item = items[i];
+      if (item === undefined || item.at > max) continue;
+      if (!visit(item)) return;
+      stack.push(2 * i + 1, 2 * i + 2);
+    }
+  }
 }

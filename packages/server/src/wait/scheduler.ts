@@ -51,6 +51,8 @@ export class Scheduler {
   #running = false;
   #ticking = false;
   #loaded = false;
+  /** Every job due when loading began is loaded (all of them, or all the store's pages said so). */
+  #dueLoaded = false;
   #loading: Promise<void> | undefined;
   #feeding = false;
   /** The writer's mark once the last missed step was handed to it; then `caughtUp` latches. */
@@ -83,7 +85,10 @@ export class Scheduler {
     this.#loading = this.#load();
   }
 
-  /** True once every unfinished job is loaded and every step missed while down is written. */
+  /**
+   * True once every job that finished while the server was down has its terminal event written
+   * (with every other step found missed by then). Jobs that finish later may still be loading.
+   */
   get caughtUp(): boolean {
     if (!this.#caughtUp && this.#caughtUpMark !== undefined)
       this.#caughtUp = this.#writer.hasSettled(this.#caughtUpMark);
@@ -101,6 +106,11 @@ export class Scheduler {
     await this.#writer.stop();
   }
 
+  /** True once every unfinished job in the store has been read (for tests and benchmarks). */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
   /** Jobs being watched (for metrics and tests). */
   get size(): number {
     return this.#current.size;
@@ -108,16 +118,21 @@ export class Scheduler {
 
   async #load(): Promise<void> {
     let cursor: string | undefined;
+    const startedAt = this.clock.now();
     try {
       do {
         const page = await this.store.unfinishedJobs(cursor, UNFINISHED_PAGE);
         for (const record of page.records) this.track(record);
         cursor = page.cursor;
+        // Every job that finished while down is loaded: catching up needs no more pages.
+        if (page.finishedThrough !== undefined && page.finishedThrough >= startedAt)
+          this.#dueLoaded = true;
         this.#feedCatchUp();
         // Let requests and timers run between pages.
         await new Promise((resolve) => setImmediate(resolve));
       } while (cursor !== undefined && this.#running);
       this.#loaded = true;
+      this.#dueLoaded = true;
       this.#feedCatchUp();
     } catch (err) {
       if (!this.#running) return;
@@ -131,7 +146,7 @@ export class Scheduler {
   #feedCatchUp(): void {
     if (this.#feeding || !this.#running) return;
     if (this.#catchUp.length === 0) {
-      if (this.#loaded) this.#caughtUpMark ??= this.#writer.mark();
+      if (this.#dueLoaded) this.#caughtUpMark ??= this.#writer.mark();
       return;
     }
     this.#feeding = true;
