@@ -182,7 +182,14 @@ export async function unfinishedPage(
     const record = decodeRecord(reply[i] ?? '', reply[i + 1] ?? '');
     if (record.emittedStep < TERMINAL_STEP) records.push(record);
   }
-  return { records, cursor: reply[0] ? `${reply[0]} ${reply[1] ?? ''}` : undefined };
+  if (!reply[0]) return { records, cursor: undefined };
+  // In finish order: every job finishing before the last one's instant has been read (jobs sharing
+  // that instant may still come on the next page).
+  return {
+    records,
+    cursor: `${reply[0]} ${reply[1] ?? ''}`,
+    finishedThrough: Number(reply[0]) - 1,
+  };
 }
 
 /** A page of `q`, from as many bounded script calls as it takes. */
