@@ -104,7 +104,7 @@ describe.skipIf(!hasRedis)('the Redis layout in Redis', () => {
     expect(bytes / records.length).toBeLessThan(650);
   });
 
-  it("pages the scheduler's work list without skipping jobs that share a finish instant", async () => {
+  it("pages the scheduler's work list in finish order without skipping jobs that share a finish instant", async () => {
     const store = await open('work:');
     const records = Array.from({ length: 1300 }, (_, i) =>
       jobRecord(`job_${i}`, { createdAt: T0, finishAt: T0 + 1000 + Math.floor(i / 7) }),
@@ -118,6 +118,13 @@ describe.skipIf(!hasRedis)('the Redis layout in Redis', () => {
       const page = await store.unfinishedJobs(cursor, 100);
       ids.push(...page.records.map((r) => r.id));
       cursor = page.cursor;
+      // Read in finish order: every job finishing by `finishedThrough` is on this page or before.
+      const through = page.finishedThrough;
+      if (through !== undefined) {
+        const due = records.filter((r) => r.finishAt <= through).map((r) => r.id);
+        expect(due.every((id) => ids.includes(id))).toBe(true);
+        expect(through).toBeGreaterThanOrEqual(T0 + 1000 + Math.floor(ids.length / 7) - 2);
+      }
     } while (cursor !== undefined);
     expect(ids).toHaveLength(1300);
     expect(new Set(ids).size).toBe(1300);
