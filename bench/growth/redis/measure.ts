@@ -171,7 +171,8 @@ const LIST_SCRIPT_SHA = createHash('sha1').update(LIST_JOBS_LUA).digest('hex');
 
 /**
  * `GET /v1/jobs` with each status filter (and none), from each cursor position, `rounds` times
- * each (interleaved, so a slow spell of a shared machine touches every kind); latency per status,
+ * each (interleaved, so a slow spell of a shared machine touches every kind) after one unrecorded
+ * query of each status; latency per status,
  * and the time Redis itself spent on each query (which a busy machine disturbs far less).
  */
 export async function measureLists(
@@ -187,6 +188,14 @@ export async function measureLists(
   const redis = new Redis(redisUrl);
   const log = new CommandLog(redis);
   await log.start();
+  // One unrecorded query of each status first: the server loads its scripts and warms up.
+  for (const status of statuses) {
+    const q = new URLSearchParams({ limit: String(limit), ...(status ? { status } : {}) });
+    await fetch(`${serverUrl}/v1/jobs?${q}`, { signal: AbortSignal.timeout(timeoutMs) }).then(
+      (res) => res.arrayBuffer(),
+      () => undefined,
+    );
+  }
   try {
     for (let round = 0; round < rounds; round++) {
       for (const status of statuses) {
