@@ -50,6 +50,12 @@ const only = valueOf('--only');
 if (only) options.only = only.split(',') as NonNullable<typeof options.only>;
 const profileDir = valueOf('--profile');
 if (profileDir) options.serverNodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+// Node flags for the server, e.g. --node-args=--max-semi-space-size=2 (space-separated for several).
+const nodeArgs = args.find((a) => a.startsWith('--node-args='));
+if (nodeArgs) {
+  const extra = nodeArgs.slice('--node-args='.length).split(' ').filter(Boolean);
+  options.serverNodeArgs = [...(options.serverNodeArgs ?? []), ...extra];
+}
 const jsonFile = valueOf('--json');
 try {
   const report = await runCapacity(options, (line) => process.stderr.write(`capacity: ${line}\n`));
