@@ -11,7 +11,8 @@ import { QUICK, runStore, STORES } from './run.js';
 
 const stores = STORES.filter((s) => s !== 'redis' || hasRedisServer());
 
-describe.each(stores)('growth benchmark, %s store (quick mode)', (store) => {
+// The stores run side by side: quick mode checks that every step works, its numbers are not kept.
+describe.concurrent.each(stores)('growth benchmark, %s store (quick mode)', (store) => {
   it('populates, restarts, lists, sweeps and measures', async () => {
     const r = await runStore(store, QUICK, () => {});
     expect(r.errors).toEqual([]);
@@ -37,5 +38,5 @@ describe.each(stores)('growth benchmark, %s store (quick mode)', (store) => {
     expect(sweep.wakes).toMatchObject({ count: QUICK.sweepWakers, errors: 0 });
     expect(sweep.healthz.failures).toBe(0);
     expect(sweep.healthz.count).toBeGreaterThan(0);
-  }, 60_000);
+  }, 90_000);
 });

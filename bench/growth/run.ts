@@ -39,9 +39,9 @@ export const FULL: Omit<GrowthOptions, 'jobs'> = {
 };
 
 export const QUICK: GrowthOptions = {
-  jobs: 2000,
-  listSamples: 20,
-  listBudgetMs: 2000,
+  jobs: 1000,
+  listSamples: 10,
+  listBudgetMs: 1000,
   sweepWakers: 30,
   sweepSpreadMs: 500,
   readyTimeoutMs: 60_000,

@@ -90,7 +90,8 @@ export class MemoryEventLog {
         if (events[mid]!.at < before) lo = mid + 1;
         else hi = mid;
       }
-      if (lo > 0) events.splice(0, lo);
+      // A copy of what stays: splicing millions off the front would copy them out too.
+      if (lo > 0) this.#events = events.slice(lo);
       return;
     }
     this.#rebuild((e) => e.at >= before);

@@ -3,15 +3,23 @@
  * connection of its own: a checkpoint writes megabytes and syncs the file, which on a busy disk
  * takes long enough to stall the event loop if the server's connection did it while committing.
  * The worker runs a PASSIVE checkpoint (it never blocks the server's writes) every
- * `CHECKPOINT_INTERVAL_MS`; the server's connection keeps SQLite's own checkpoint only as a
- * fallback for a log that outgrows `FALLBACK_CHECKPOINT_PAGES` while writes never pause.
+ * `CHECKPOINT_INTERVAL_MS`. Under a long run of writes (a sweep, a catch-up) a passive checkpoint
+ * never catches the log's end, and the log only starts over once one has: such writers call
+ * `settle()` when the log passes `SETTLE_WAL_BYTES`, pausing (without blocking the event loop)
+ * until the worker has copied it all. The server's connection keeps SQLite's own checkpoint only
+ * as a fallback for a log that outgrows `FALLBACK_CHECKPOINT_PAGES` anyway.
  */
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 const CHECKPOINT_INTERVAL_MS = 250;
 /** About 64 MB of 4 KB pages: the log is copied by the worker long before it gets there. */
 export const FALLBACK_CHECKPOINT_PAGES = 16_384;
+/** Past this, long runs of writes wait for the log to be copied (`settle`). */
+const SETTLE_WAL_BYTES = 16 * 1024 * 1024;
+/** Checkpoints asked for by one `settle` before it lets the writer go on anyway. */
+const SETTLE_ROUNDS = 20;
 
 /** The worker's code (CommonJS, evaluated: the same in `src` under a test runner and in `dist`). */
 const WORKER_SOURCE = `
@@ -27,7 +35,18 @@ const checkpoint = () => {
   }
 };
 const timer = setInterval(checkpoint, workerData.intervalMs);
-parentPort.on('message', () => {
+parentPort.on('message', (message) => {
+  if (message === 'checkpoint') {
+    let done = false;
+    try {
+      const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+      done = result.busy === 0 && result.log === result.checkpointed;
+    } catch {
+      // Busy: not done.
+    }
+    parentPort.postMessage(done);
+    return;
+  }
   clearInterval(timer);
   db.close();
   parentPort.close();
@@ -38,7 +57,10 @@ export class SqliteCheckpointer {
   readonly #worker: Worker;
   readonly #exited: Promise<void>;
 
+  readonly #walPath: string;
+
   constructor(path: string) {
+    this.#walPath = `${path}-wal`;
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.#worker = new Worker(WORKER_SOURCE, {
       eval: true,
@@ -48,6 +70,28 @@ export class SqliteCheckpointer {
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     // A worker that fails leaves checkpoints to the fallback; the server goes on.
     this.#worker.on('error', () => undefined);
+  }
+
+  /**
+   * For a long run of writes, between two of them: when the log has grown past
+   * `SETTLE_WAL_BYTES`, waits until the worker has copied all of it, so the next write starts it
+   * over (and truncates it). Never blocks the event loop.
+   */
+  async settle(): Promise<void> {
+    let bytes = 0;
+    try {
+      bytes = statSync(this.#walPath).size;
+    } catch {
+      return;
+    }
+    if (bytes < SETTLE_WAL_BYTES) return;
+    for (let round = 0; round < SETTLE_ROUNDS; round++) {
+      const done = await new Promise<boolean>((resolve) => {
+        this.#worker.once('message', (m: unknown) => resolve(m === true));
+        this.#worker.postMessage('checkpoint');
+      });
+      if (done) return;
+    }
   }
 
   /** Closes the worker's connection and waits for the thread to end. */

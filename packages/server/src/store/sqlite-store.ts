@@ -105,7 +105,7 @@ export class SqliteStore implements Store {
     this.#webhooks = new SqliteWebhooks(db);
     this.#lists = new SqliteLists(db);
     this.#keys = new SqliteIdempotencyKeys(db);
-    this.#sweep = new SqliteSweep(db);
+    this.#sweep = new SqliteSweep(db, () => this.#settleLog());
     this.#idMs = (this.#stmts.lastIdMs.get() as { m: number } | undefined)?.m ?? 0;
   }
 
@@ -208,6 +208,11 @@ export class SqliteStore implements Store {
       i += n;
     }
     return written;
+  }
+
+  /** Lets the log be copied between two batches of a long run of writes (see the checkpointer). */
+  async #settleLog(): Promise<void> {
+    await this.#checkpointer?.settle();
   }
 
   #emitChunk(emissions: readonly StepEmission[]): StoredEvent[] {

@@ -14,10 +14,10 @@ import { withRelaxedSync } from './sqlite-schema.js';
 
 /** A transaction should take about 8 ms: long enough to amortize its synced commit. */
 const BATCH_MIN_ROWS = 100;
-const BATCH_MAX_ROWS = 5000;
-const BATCH_TARGET_MS = 8;
+const BATCH_MAX_ROWS = 1000;
+const BATCH_TARGET_MS = 5;
 /** Pages handed back per step; only once this many (and a tenth of the file) are free. */
-const VACUUM_STEP_PAGES = 256;
+const VACUUM_STEP_PAGES = 64;
 const VACUUM_MIN_FREE_PAGES = 1024;
 
 const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
@@ -27,7 +27,11 @@ export class SqliteSweep {
   readonly #stmts;
   readonly #batch = new AdaptiveBatch(BATCH_MIN_ROWS, BATCH_MAX_ROWS, BATCH_TARGET_MS, 500);
 
-  constructor(db: Database.Database) {
+  /** `settle`: waits, between two batches, for the write-ahead log to be copied if it grew long. */
+  constructor(
+    db: Database.Database,
+    private readonly settle: () => Promise<void>,
+  ) {
     this.#db = db;
     this.#stmts = {
       keys: db.prepare(`DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM
@@ -92,6 +96,7 @@ export class SqliteSweep {
       this.#batch.took(n, performance.now() - started);
       if (done < n) return;
       await yieldToEventLoop();
+      await this.settle();
     }
   }
 
