@@ -14,10 +14,14 @@ COPY package.json package-lock.json ./
 COPY packages/client/package.json packages/client/
 COPY packages/server/package.json packages/server/
 COPY packages/cli/package.json packages/cli/
+COPY packages/test-support/package.json packages/test-support/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.base.json ./
 COPY packages packages
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# Only the shipped packages (the root build also type-checks tests and benches, which are not here).
+RUN npx tsc -b packages/client packages/server packages/cli \
+  && node packages/server/scripts/build-dashboard.mjs \
+  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SCENARIOS } from './harness.js';
+import { SCENARIOS } from '@vtrans/test-support';
 import { runChaos } from './index.js';
 
 describe('bench/chaos --quick', () => {

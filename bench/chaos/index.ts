@@ -18,7 +18,7 @@ import {
   type OutageResult,
   type Scenario,
   type ScenarioResult,
-} from './harness.js';
+} from '@vtrans/test-support';
 
 export interface ChaosReport {
   quick: boolean;
@@ -67,7 +67,7 @@ export async function runChaos(options: {
     passes.push({ clients: 1, strategy: 'long-poll', scenarios });
   }
   // Warm-up: the first waits in a fresh process pay for JIT and connection set-up.
-  await runScenario(SCENARIOS[0], { ...base, waits: 10, durationMs: [50, 100], clients: 1 });
+  await runScenario(SCENARIOS[0]!, { ...base, waits: 10, durationMs: [50, 100], clients: 1 });
   const results: ScenarioResult[] = [];
   for (const { clients, strategy, scenarios } of passes) {
     for (const scenario of scenarios) {

@@ -6,6 +6,7 @@
 import { startServer } from '@vtrans/server';
 import { VtransClient } from '@vtrans/client';
 import { APPROACHES, type Counter } from './approaches.js';
+import { percentile } from '@vtrans/test-support';
 
 /** One family of jobs: `jobs` per approach, duration `meanMs` ± `jitter` (the server's `eta` is the mean). */
 export interface Scenario {
@@ -32,12 +33,6 @@ export const FULL: readonly Scenario[] = [
   { meanMs: 10_000, jitter: 0.2, jobs: 20 },
   { meanMs: 30_000, jitter: 0.2, jobs: 10 },
 ];
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[rank] ?? Number.NaN;
-}
 
 async function runScenario(baseUrl: string, scenario: Scenario): Promise<Row[]> {
   const creator = new VtransClient({ baseUrl });
@@ -76,8 +71,8 @@ async function runScenario(baseUrl: string, scenario: Scenario): Promise<Row[]> 
       approach: run.approach.name,
       jobs: lateness.length,
       gaveUp: lateness.length - seen.length,
-      p50Ms: percentile(seen, 0.5),
-      p99Ms: percentile(seen, 0.99),
+      p50Ms: percentile(seen, 50),
+      p99Ms: percentile(seen, 99),
       meanMs: seen.reduce((a, b) => a + b, 0) / Math.max(1, seen.length),
       requestsPerJob: run.counter.requests / lateness.length,
     });

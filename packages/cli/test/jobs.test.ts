@@ -2,13 +2,13 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { startServer, type RunningServer } from '@vtrans/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_TIMEOUT_MS, buildCli, freePort, lines, runCli, spawnCli } from './helpers/cli.js';
+import { lines, runCli, spawnCli } from './helpers/cli.js';
+import { freePort } from '@vtrans/test-support';
 
 let server: RunningServer;
 let url: string;
 
 beforeAll(async () => {
-  await buildCli();
   server = await startServer({
     port: 0,
     host: '127.0.0.1',
@@ -18,7 +18,7 @@ beforeAll(async () => {
     errorProbability: 0,
   });
   url = server.url;
-}, BUILD_TIMEOUT_MS);
+});
 
 afterAll(async () => {
   await server?.close();

@@ -2,10 +2,8 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_TIMEOUT_MS, buildCli, lines, runCli, spawnCli } from './helpers/cli.js';
-
-beforeAll(buildCli, BUILD_TIMEOUT_MS);
+import { describe, expect, it } from 'vitest';
+import { lines, runCli, spawnCli } from './helpers/cli.js';
 
 describe('serve', () => {
   it('serves with flags winning over the environment and .env, and stops gracefully on SIGTERM', async () => {

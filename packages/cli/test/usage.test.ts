@@ -1,8 +1,6 @@
 /** Help, usage errors and bad configuration: one clear line, the documented exit code, no stack. */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_TIMEOUT_MS, buildCli, lines, runCli } from './helpers/cli.js';
-
-beforeAll(buildCli, BUILD_TIMEOUT_MS);
+import { describe, expect, it } from 'vitest';
+import { lines, runCli } from './helpers/cli.js';
 
 /** A usage failure: exit 2, exactly one line on stderr, nothing on stdout, no stack trace. */
 function expectUsageError(

@@ -10,13 +10,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { chromiumOptions, hasChromium } from '../../server/test/helpers/chromium.js';
+import { chromiumOptions, needs } from '@vtrans/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '@vtrans/server';
 import type { BrowserScenarioResult } from './fixtures/browser-scenario.js';
 
-if (!hasChromium)
-  console.warn('skipping browser tests: /usr/bin/chromium is missing (.ci/run installs it)');
+const hasChromium = needs('chromium', 'the client in headless Chromium');
 
 const PAGE =
   '<!doctype html><title>client</title><script type="module" src="/scenario.js"></script>';

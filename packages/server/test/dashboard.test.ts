@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { chromiumOptions, CHROMIUM_PATH, hasChromium } from './helpers/chromium.js';
+import { chromiumOptions, needs } from '@vtrans/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
 import { startTestServer } from './helpers/server.js';
@@ -21,11 +21,7 @@ const BUILD_SCRIPT = fileURLToPath(new URL('../scripts/build-dashboard.mjs', imp
 const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/', import.meta.url));
 const UI_TIMEOUT_MS = 10_000;
 
-if (!hasChromium) {
-  console.warn(
-    `dashboard browser tests SKIPPED: ${CHROMIUM_PATH} is missing (apt-get install chromium)`,
-  );
-}
+const hasChromium = needs('chromium', 'dashboard in headless Chromium');
 
 interface Job {
   id: string;

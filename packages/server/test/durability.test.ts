@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { spawnServer, tempDir } from './helpers/process.js';
+import { spawnServer } from './helpers/process.js';
+import { tempDir } from '@vtrans/test-support';
 
 interface JobBody {
   id: string;

@@ -2,13 +2,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { eventForStep } from '../src/sim/job-events.js';
-import { tempDir } from './helpers/process.js';
 import {
   buildTestApp,
   createManualClock,
   startTestServer,
   type TestApp,
 } from './helpers/server.js';
+import { tempDir } from '@vtrans/test-support';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json';

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
 import { MemoryStore } from '../src/store/memory-store.js';
-import { createManualClock, sleep, startTestServer } from './helpers/server.js';
+import { createManualClock, startTestServer } from './helpers/server.js';
+import { sleep } from '@vtrans/test-support';
 
 interface JobBody {
   id: string;

@@ -1,6 +1,6 @@
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { chromium } from 'playwright-core';
-import { chromiumOptions, hasChromium } from './helpers/chromium.js';
+import { chromiumOptions, needs } from '@vtrans/test-support';
 import pino from 'pino';
 import type { RouteOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -179,34 +179,37 @@ describe('the docs page', () => {
   });
 });
 
-describe.skipIf(!hasChromium)('the docs page in headless Chromium', () => {
-  it('renders every operation under the server CSP, loading nothing from elsewhere', async () => {
-    const srv = await startTestServer();
-    const browser = await chromium.launch(chromiumOptions());
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      const foreign: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      page.on('console', (m) => {
-        // Swagger UI sets one inline style attribute, which `style-src 'self'` blocks harmlessly.
-        if (m.type() === 'error' && !/inline style/.test(m.text())) errors.push(m.text());
-      });
-      page.on('request', (r) => {
-        if (!r.url().startsWith(srv.url) && !r.url().startsWith('data:')) foreign.push(r.url());
-      });
-      await page.goto(`${srv.url}/docs`);
-      await page.waitForSelector('.opblock', { timeout: 15_000 });
-      const doc = (await (await fetch(`${srv.url}/openapi.json`)).json()) as OpenApiDocument;
-      const operations = Object.values(doc.paths).reduce(
-        (n, item) => n + Object.keys(item).length,
-        0,
-      );
-      expect(await page.locator('.opblock').count()).toBe(operations);
-      expect(errors).toEqual([]);
-      expect(foreign).toEqual([]);
-    } finally {
-      await browser.close();
-    }
-  }, 30_000);
-});
+describe.skipIf(!needs('chromium', 'the docs page in headless Chromium'))(
+  'the docs page in headless Chromium',
+  () => {
+    it('renders every operation under the server CSP, loading nothing from elsewhere', async () => {
+      const srv = await startTestServer();
+      const browser = await chromium.launch(chromiumOptions());
+      try {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        const foreign: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        page.on('console', (m) => {
+          // Swagger UI sets one inline style attribute, which `style-src 'self'` blocks harmlessly.
+          if (m.type() === 'error' && !/inline style/.test(m.text())) errors.push(m.text());
+        });
+        page.on('request', (r) => {
+          if (!r.url().startsWith(srv.url) && !r.url().startsWith('data:')) foreign.push(r.url());
+        });
+        await page.goto(`${srv.url}/docs`);
+        await page.waitForSelector('.opblock', { timeout: 15_000 });
+        const doc = (await (await fetch(`${srv.url}/openapi.json`)).json()) as OpenApiDocument;
+        const operations = Object.values(doc.paths).reduce(
+          (n, item) => n + Object.keys(item).length,
+          0,
+        );
+        expect(await page.locator('.opblock').count()).toBe(operations);
+        expect(errors).toEqual([]);
+        expect(foreign).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    }, 30_000);
+  },
+);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { tempDir } from './helpers/process.js';
 import { eventsOf, openSse } from './helpers/sse.js';
-import { sleep, startTestServer } from './helpers/server.js';
+import { startTestServer } from './helpers/server.js';
+import { sleep, tempDir } from '@vtrans/test-support';
 
 interface JobBody {
   id: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createManualClock, sleep, startTestServer } from './helpers/server.js';
+import { createManualClock, startTestServer } from './helpers/server.js';
+import { sleep } from '@vtrans/test-support';
 
 describe('retention (VT_RETENTION)', () => {
   it('forgets finished jobs and idempotency keys older than the retention, never pending jobs or the default job', async () => {

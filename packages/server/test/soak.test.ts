@@ -5,7 +5,7 @@
  * The test's timeout is the load plus a minute for warm-up, settling and measuring.
  */
 import { describe, expect, it } from 'vitest';
-import { runSoak } from '../../../scripts/soak.js';
+import { runSoak } from '@vtrans/test-support';
 
 const SOAK_MS = Number(process.env.SOAK_MS ?? 60_000);
 

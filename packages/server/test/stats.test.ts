@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StatsRing } from '../src/routes/stats.js';
-import { createManualClock, sleep, startTestServer } from './helpers/server.js';
+import { createManualClock, startTestServer } from './helpers/server.js';
+import { sleep } from '@vtrans/test-support';
 
 const MINUTE = 60_000;
 /** 12:00:30 UTC: half a minute into a bucket, so "the same minute" and "the next" are clear. */

@@ -3,11 +3,9 @@
  * scratch directory (so no stray `.env` is read), with its output collected and stopped by pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { freePort, tempDir } from '@vtrans/test-support';
 import { afterAll } from 'vitest';
 
 export const MAIN_JS = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -17,24 +15,6 @@ const running = new Set<ServerProcess>();
 afterAll(async () => {
   await Promise.all([...running].map((p) => p.kill('SIGKILL')));
 });
-
-/** A port nobody listens on right now (PORT=0 would not tell us which one the server took). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A fresh scratch directory. */
-export function tempDir(prefix = 'vtrans-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
 
 export interface Exit {
   code: number | null;

@@ -76,7 +76,6 @@ export function createManualClock(startMs = Date.UTC(2026, 0, 1)): ManualClock {
 }
 
 /** Resolves after `ms` real milliseconds. */
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface TestApp {
   app: FastifyInstance;

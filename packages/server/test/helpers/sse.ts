@@ -108,3 +108,35 @@ function parseBlock(block: string, items: SseItem[]): void {
 /** Only the events, without comments. */
 export const eventsOf = (items: SseItem[]) =>
   items.filter((i): i is Extract<SseItem, { kind: 'event' }> => i.kind === 'event');
+
+/** Reads SSE frames (for the Redis suites' event stream checks) from a fetch response until `until` says stop (or the stream ends). */
+export async function readSse(
+  res: Response,
+  until: (frames: { id?: string; event?: string; data: string }[]) => boolean,
+): Promise<{ id?: string; event?: string; data: string }[]> {
+  const frames: { id?: string; event?: string; data: string }[] = [];
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  try {
+    while (!until(frames)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const frame: { id?: string; event?: string; data: string } = { data: '' };
+        for (const line of block.split('\n')) {
+          if (line.startsWith('id: ')) frame.id = line.slice(4);
+          else if (line.startsWith('event: ')) frame.event = line.slice(7);
+          else if (line.startsWith('data: ')) frame.data += line.slice(6);
+        }
+        if (frame.event) frames.push(frame);
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return frames;
+}

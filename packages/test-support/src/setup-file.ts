@@ -1,0 +1,5 @@
+/** Runs in every test file: whatever shared services the file started are stopped when it ends. */
+import { afterAll } from 'vitest';
+import { stopAllRedis } from './redis-server.js';
+
+afterAll(stopAllRedis);
