@@ -7,7 +7,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { AppContext } from './context.js';
 import { MAX_WAIT_S } from './http/conditional.js';
 import { lazyChildLogger } from './logger.js';
-import { configuredKeys, KeyRing, registerAuth, effectiveRateLimits } from './plugins/auth.js';
+import { configuredKeys, effectiveRateLimits } from './access-config.js';
+import { KeyRing, registerAuth } from './plugins/auth.js';
 import { clientErrorHandler, frameworkErrors } from './plugins/client-errors.js';
 import { registerErrorHandler, sendProblem } from './plugins/error-handler.js';
 import { registerFaults } from './plugins/faults.js';

@@ -6,7 +6,7 @@ import { createMetrics, instrumentStore, type Metrics } from './metrics.js';
 import { MemoryRateLimiter } from './rate-limit/memory-limiter.js';
 import type { RateLimiter } from './rate-limit/types.js';
 import { createRandom, type Random } from './sim/rng.js';
-import { watchStats, type StatsRing } from './routes/stats.js';
+import { watchStats, type StatsRing } from './stats-ring.js';
 import { openStore } from './store/open-store.js';
 import { RedisStore } from './store/redis-store.js';
 import type { Store } from './store/types.js';

@@ -11,7 +11,7 @@ import { createContext, type AppContext } from './context.js';
 import { ensureDefaultJob } from './job-service.js';
 import { createLogger } from './logger.js';
 import { startRetention } from './maintenance.js';
-import { configuredKeys } from './plugins/auth.js';
+import { configuredKeys } from './access-config.js';
 import { OPEN_TENANT } from './plugins/tenant.js';
 import type { Store } from './store/types.js';
 

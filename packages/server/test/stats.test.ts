@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StatsRing } from '../src/routes/stats.js';
+import { StatsRing } from '../src/stats-ring.js';
 import { createManualClock, sleep, startTestServer } from './helpers/server.js';
 
 const MINUTE = 60_000;
