@@ -8,11 +8,9 @@ import { buildApp } from './app.js';
 import type { Clock } from './clock.js';
 import { resolveConfig, type ServerConfig } from './config.js';
 import { createContext, type AppContext } from './context.js';
-import { ensureDefaultJob } from './job-service.js';
 import { createLogger } from './logger.js';
 import { startRetention } from './maintenance.js';
 import { configuredKeys } from './access-config.js';
-import { OPEN_TENANT } from './plugins/tenant.js';
 import type { Store } from './store/types.js';
 
 /** Options for `startServer`: any configuration field, plus things only code can pass. */
@@ -66,7 +64,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     await ctx.limiter.close();
   });
   try {
-    await ensureDefaultJob(ctx, OPEN_TENANT);
     await ctx.scheduler.start();
     await ctx.webhooks.secrets.applyConfigured();
     ctx.webhooks.worker.start();
