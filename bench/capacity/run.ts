@@ -73,9 +73,13 @@ export const QUICK: CapacityOptions = {
 export interface LatencySummary {
   count: number;
   p50Ms: number;
+  /** NaN (printed `–`) under 100 samples, where the 99th percentile is just the maximum. */
   p99Ms: number;
   maxMs: number;
 }
+
+/** Fewer samples than this have no p99 of their own: it would be their maximum. */
+export const MIN_SAMPLES_FOR_P99 = 100;
 
 export interface CapacityReport {
   waiters?:
@@ -162,7 +166,12 @@ async function loopStallMs(url: string): Promise<number> {
 export function summarize(values: readonly number[]): LatencySummary {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return { count: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? 0 };
+  return {
+    count: sorted.length,
+    p50Ms: at(0.5),
+    p99Ms: sorted.length >= MIN_SAMPLES_FOR_P99 ? at(0.99) : Number.NaN,
+    maxMs: sorted.at(-1) ?? 0,
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
