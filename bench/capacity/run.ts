@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { cpuMs, rssBytes, startBare, startVtrans, type Proc } from './processes.js';
 import { measureThroughput, type Throughput } from './throughput.js';
 import type { ClientMessage, ClientPlan, WaiterResult } from './waiters-client.js';
-import { hasService, sleep, startRedis } from '@vtrans/test-support';
+import { ascending, hasService, p99, percentile, sleep, startRedis } from '@vtrans/test-support';
 
 export interface CapacityOptions {
   /** Held long polls. */
@@ -66,9 +66,12 @@ export const QUICK: CapacityOptions = {
 export interface LatencySummary {
   count: number;
   p50Ms: number;
+  /** NaN (printed `–`) under 100 samples, where the 99th percentile is just the maximum. */
   p99Ms: number;
   maxMs: number;
 }
+
+/** Fewer samples than this have no p99 of their own: it would be their maximum. */
 
 export interface CapacityReport {
   waiters?:
@@ -153,9 +156,13 @@ async function loopStallMs(url: string): Promise<number> {
 }
 
 export function summarize(values: readonly number[]): LatencySummary {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return { count: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? 0 };
+  const sorted = ascending(values);
+  return {
+    count: sorted.length,
+    p50Ms: sorted.length === 0 ? 0 : percentile(sorted, 50),
+    p99Ms: p99(sorted),
+    maxMs: sorted.at(-1) ?? 0,
+  };
 }
 
 /** Creates `count` jobs; `durationMs(i)` is asked right before job `i` is sent. */

@@ -38,7 +38,7 @@ describe('serve', () => {
     run.child.kill('SIGTERM');
     const result = await run.done;
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('shutting down gracefully');
+    expect(result.stdout).toMatch(/stopped cleanly in \d+ ms/);
     expect(result.stderr).toBe('');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Partial failure while waits are held (issue 8): a failed re-arm of a long poll, a batch long poll
+ * Partial failure while waits are held: a failed re-arm of a long poll, a batch long poll
  * or an event stream is retried almost at once unless the server said `Retry-After`, and backs off
  * only on failures in a row; successful answers refill the retry budget, so waits on a client that
  * meets many scattered failures are not starved.

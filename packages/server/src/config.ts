@@ -20,7 +20,7 @@ import {
   parseApiKeys,
   readApiKeysFile,
   type ApiKeyEntry,
-} from './plugins/auth.js';
+} from './access-config.js';
 import { parseRateLimits } from './rate-limit/policies.js';
 import type { RateLimitPolicy } from './rate-limit/types.js';
 

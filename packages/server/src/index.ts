@@ -23,7 +23,6 @@ export {
   type JobStage,
   type JobStatus,
 } from './sim/job-model.js';
-export { DEFAULT_JOB_ID } from './sim/simulator.js';
 export { MemoryStore } from './store/memory-store.js';
 export { openStore } from './store/open-store.js';
 export { SqliteStore } from './store/sqlite-store.js';

@@ -22,16 +22,14 @@ export async function main(): Promise<void> {
     // Loaded only once the configuration is good: the app takes seconds to import on a busy
     // machine, and a bad value should be reported at once.
     const { startServer } = await import('./server.js');
-    server = await startServer(config);
+    // The start-up line (and, at the end, the shutdown line) comes from startServer; an operator
+    // logging at warn sees both.
+    server = await startServer({ ...config, announceAtWarn: true });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`vtrans: could not start the server: ${message}\n`);
     process.exit(1);
   }
-  server.app.log.info(
-    { url: server.url, store: server.context.store.kind },
-    `vtrans server listening on ${server.url}`,
-  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -39,13 +37,10 @@ export async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    server.app.log.info({ signal }, 'shutting down gracefully');
+    // close() writes the last line: "stopped cleanly in N ms", or why not.
     server.close().then(
       () => process.exit(0),
-      (err: unknown) => {
-        server.app.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
+      () => process.exit(1),
     );
   };
   // A second signal while shutting down exits at once.

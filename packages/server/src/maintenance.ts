@@ -1,6 +1,5 @@
 /** Periodic housekeeping: finished jobs, idempotency keys and events older than the retention. */
 import type { AppContext } from './context.js';
-import { DEFAULT_JOB_ID } from './sim/simulator.js';
 
 const MAX_PURGE_INTERVAL_MS = 3_600_000;
 const PURGE_FRACTION_OF_RETENTION = 10;
@@ -11,7 +10,7 @@ export function startRetention(
 ): () => void {
   const purge = () => {
     ctx.store
-      .purgeExpired(ctx.clock.now() - ctx.config.retentionMs, [DEFAULT_JOB_ID])
+      .purgeExpired(ctx.clock.now() - ctx.config.retentionMs, [])
       .catch((err: unknown) => log.warn({ err }, 'purging expired jobs failed'));
   };
   const intervalMs = Math.min(

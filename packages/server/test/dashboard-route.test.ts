@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +104,49 @@ describe('dashboard route', () => {
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ code: 'not_found' });
     expect(res.json<{ detail: string }>().detail).toContain('npm run build');
+  });
+
+  it('answers a read error other than a missing build as the server error it is', async () => {
+    // index.html is a directory (EISDIR), then the assets folder is a file (ENOTDIR): an
+    // installation fault to report and log, not "run npm run build".
+    const broken = mkdtempSync(join(tmpdir(), 'vtrans-dashboard-broken-'));
+    mkdirSync(join(broken, 'index.html'));
+    const notAFolder = mkdtempSync(join(tmpdir(), 'vtrans-dashboard-broken-'));
+    writeFileSync(join(notAFolder, 'index.html'), '<!doctype html><title>x</title>');
+    writeFileSync(join(notAFolder, 'assets'), 'not a folder');
+    try {
+      for (const dir of [broken, notAFolder]) {
+        const srv = Fastify();
+        registerErrorHandler(srv);
+        registerDashboardRoutes(srv, { publicDir: dir });
+        for (const url of ['/', '/assets/app.js']) {
+          const res = await srv.inject({ method: 'GET', url });
+          expect(res.statusCode, `${dir} ${url}`).toBe(500);
+          expect(res.json()).toMatchObject({ code: 'internal_error' });
+        }
+        await srv.close();
+      }
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+      rmSync(notAFolder, { recursive: true, force: true });
+    }
+  });
+
+  it('serves the dashboard once it is built, without a restart', async () => {
+    const later = mkdtempSync(join(tmpdir(), 'vtrans-dashboard-later-'));
+    const srv = Fastify();
+    registerErrorHandler(srv);
+    registerDashboardRoutes(srv, { publicDir: later });
+    try {
+      expect((await srv.inject({ method: 'GET', url: '/' })).statusCode).toBe(404);
+      writeFileSync(join(later, 'index.html'), '<!doctype html><title>built</title>');
+      const res = await srv.inject({ method: 'GET', url: '/' });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('<title>built</title>');
+    } finally {
+      await srv.close();
+      rmSync(later, { recursive: true, force: true });
+    }
   });
 
   it('is served by the real app with the security headers and without an API key', async () => {

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseApiKeys } from '../src/plugins/auth.js';
+import { parseApiKeys } from '../src/access-config.js';
 import { parseRateLimits } from '../src/rate-limit/policies.js';
 import type { RunningServer } from '../src/server.js';
 import { needs, type RedisServer, sleep, startRedis } from '@vtrans/test-support';

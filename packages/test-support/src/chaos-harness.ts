@@ -5,7 +5,7 @@
  */
 import { materialize, startServer } from '@vtrans/server';
 import { OutageProxy } from './outage-proxy.js';
-import { percentile } from './percentile.js';
+import { p99, percentile } from './percentile.js';
 import {
   isJobCanceledError,
   isJobFailedError,
@@ -53,7 +53,10 @@ export interface ScenarioResult {
   correct: number;
   /** Waits that ended otherwise (timeout, wrong outcome, unexpected error), with why. */
   wrong: string[];
-  /** How long after the job's `completed_at` each wait settled, ms. */
+  /**
+   * How long after the job's `completed_at` each wait settled, ms. `p99` is NaN under
+   * `MIN_SAMPLES_FOR_P99` waits, where it would only be the maximum.
+   */
   latenessMs: { p50: number; p90: number; p99: number; max: number };
   requests: number;
   requestsPerWait: number;
@@ -62,7 +65,9 @@ export interface ScenarioResult {
   wallMs: number;
 }
 
-/** The 30 % fault mixes of issue 8: one per way of failing, and all of them together. */
+/** Fewer waits than this have no p99 of their own: the 99th percentile would be their maximum. */
+
+/** 30 % of status requests failing: one scenario per way of failing, and all of them together. */
 export const SCENARIOS: Scenario[] = [
   { name: 'no faults', faults: undefined },
   { name: '30% 503 + Retry-After', faults: '503=0.3,retry-after=1' },
@@ -205,7 +210,7 @@ export async function runScenario(
       latenessMs: {
         p50: percentile(lateness, 50),
         p90: percentile(lateness, 90),
-        p99: percentile(lateness, 99),
+        p99: p99(lateness),
         max: lateness[lateness.length - 1] ?? Number.NaN,
       },
       requests,

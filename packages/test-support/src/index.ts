@@ -5,7 +5,7 @@
 export { freePort } from './net.js';
 export { tempDir } from './scratch.js';
 export { sleep } from './sleep.js';
-export { ascending, percentile } from './percentile.js';
+export { ascending, MIN_SAMPLES_FOR_P99, p99, percentile } from './percentile.js';
 export { CHROMIUM_PATH, hasService, isCi, needs, type Service } from './services.js';
 export { chromiumOptions } from './chromium.js';
 export { startRedis, stopAllRedis, type RedisServer } from './redis-server.js';

@@ -379,6 +379,17 @@ export async function runSoak(options: {
     log(`after: heap ${mb(after.heapUsedBytes)}, ${after.fds} fds, waiters ${after.waiters}`);
 
     const checks: SoakReport['checks'] = [
+      // The return-to-baseline checks below mean something only if the load moved these first.
+      {
+        name: 'the load held requests and streams (held waiters under load above zero)',
+        ok: during.waiters > 0,
+        detail: `${during.waiters} held at the midpoint`,
+      },
+      {
+        name: 'the load opened connections (file descriptors under load above the baseline)',
+        ok: during.fds > baseline.fds,
+        detail: `${baseline.fds} → ${during.fds} under load`,
+      },
       {
         name: 'heap after GC returns near its baseline',
         ok: heapOk(baseline, after),

@@ -133,15 +133,13 @@ export async function runServe(
 ): Promise<ExitCode> {
   let server;
   try {
-    server = await module.startServer(config);
+    // startServer writes the start-up line and, on close, the last line ("stopped cleanly in N ms"),
+    // also at --log-level warn.
+    server = await module.startServer({ ...config, announceAtWarn: true });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new CliError(`could not start the server: ${message}`, EXIT.usage);
   }
-  server.app.log.info(
-    { url: server.url, store: server.context.store.kind },
-    `vtrans server listening on ${server.url}`,
-  );
   if (config.logLevel === 'silent') io.err(`vtrans: listening on ${server.url}`);
   const running = server;
   return new Promise<ExitCode>((resolve) => {
@@ -152,7 +150,6 @@ export async function runServe(
         process.exit(EXIT.interrupted);
       }
       isStopping = true;
-      running.app.log.info({ signal }, 'shutting down gracefully');
       running.close().then(
         () => resolve(EXIT.ok),
         (error: unknown) => {

@@ -36,7 +36,7 @@ export function retryDelayMs(ctx: ClientContext, error: unknown, attempt: number
  * clients do not retry in step, and never more than `retry.baseDelayMs`): while nothing is held,
  * completions go unnoticed, and one lost answer says little about the server. With the usual
  * backoff (250-500 ms, or more) a failed re-arm left every wait on a batch long poll blind that
- * long; under 30 % failures one wait in ten was about a second late (issue 8, `bench/chaos`).
+ * long; under 30 % failures one wait in ten was about a second late (`bench/chaos`).
  * A `Retry-After` is still obeyed, and from the second failure in a row the usual backoff
  * applies, so an outage costs one extra request per wait engine.
  */

@@ -44,7 +44,17 @@ export interface DashboardOptions {
   publicDir?: string;
 }
 
-async function loadFiles(publicDir: string): Promise<Map<string, StaticFile>> {
+/** A file or directory that is not there: the dashboard (or that part of it) is not built. */
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/**
+ * Reads the built dashboard; `undefined` when it is not built (no `index.html`). Any other read
+ * error (a directory where a file should be, no permission, an I/O error) is thrown: it is a fault
+ * of the installation, not a missing build, and is answered and logged as one.
+ */
+async function loadFiles(publicDir: string): Promise<Map<string, StaticFile> | undefined> {
   const files = new Map<string, StaticFile>();
   const add = async (urlPath: string, diskPath: string) => {
     const type = CONTENT_TYPES[extname(diskPath)];
@@ -53,10 +63,24 @@ async function loadFiles(publicDir: string): Promise<Map<string, StaticFile>> {
     const hash = createHash('sha256').update(body).digest('base64url').slice(0, 16);
     files.set(urlPath, { body, type, hash, etag: `"${hash}"` });
   };
-  await add('/', join(publicDir, 'index.html'));
-  const assets = await readdir(join(publicDir, 'assets')).catch(() => [] as string[]);
+  try {
+    await add('/', join(publicDir, 'index.html'));
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+  let assets: string[] = [];
+  try {
+    assets = await readdir(join(publicDir, 'assets'));
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
   for (const name of assets) {
-    if (ASSET_NAME.test(name)) await add(`/assets/${name}`, join(publicDir, 'assets', name));
+    if (!ASSET_NAME.test(name)) continue;
+    // An asset removed between the listing and the read (a rebuild) is simply not served.
+    await add(`/assets/${name}`, join(publicDir, 'assets', name)).catch((err: unknown) => {
+      if (!isMissing(err)) throw err;
+    });
   }
   return files;
 }
@@ -83,18 +107,25 @@ export function registerDashboardRoutes(
   options: DashboardOptions = {},
 ): void {
   const publicDir = options.publicDir ?? DEFAULT_PUBLIC_DIR;
-  let loading: Promise<Map<string, StaticFile>> | undefined;
-  const files = async (): Promise<Map<string, StaticFile>> => {
-    loading ??= loadFiles(publicDir).catch((err: unknown) => {
-      loading = undefined;
-      throw err;
-    });
+  let loading: Promise<Map<string, StaticFile> | undefined> | undefined;
+  /** The files, read once; read again on the next request while unbuilt or after an error. */
+  const files = async (): Promise<Map<string, StaticFile> | undefined> => {
+    loading ??= loadFiles(publicDir).then(
+      (loaded) => {
+        if (!loaded) loading = undefined;
+        return loaded;
+      },
+      (err: unknown) => {
+        loading = undefined;
+        throw err;
+      },
+    );
     return loading;
   };
   const routeOptions = { schema: HIDDEN };
 
   app.get('/', routeOptions, async (request, reply) => {
-    const page = (await files().catch(() => undefined))?.get('/');
+    const page = (await files())?.get('/');
     if (!page) {
       throw new ProblemError(
         'not_found',
@@ -106,7 +137,7 @@ export function registerDashboardRoutes(
 
   app.get('/assets/:name', routeOptions, async (request, reply) => {
     const { name } = request.params as { name: string };
-    const file = (await files().catch(() => undefined))?.get(`/assets/${name}`);
+    const file = (await files())?.get(`/assets/${name}`);
     if (!file) throw new ProblemError('not_found', `No dashboard asset named ${name}`);
     const { v } = request.query as { v?: unknown };
     return sendFile(request, reply, file, v === file.hash ? IMMUTABLE : REVALIDATE);

@@ -2,13 +2,14 @@
  * The API description and its docs page. `GET /openapi.json` is an OpenAPI 3.1 document generated
  * by @fastify/swagger from the routes' own schemas (the shared `Job` and `Problem` schemas become
  * components), so it cannot drift from what the server validates. `GET /docs` is Swagger UI with
- * its assets served from this process (no CDN); its page loads only external scripts, so the
- * server's CSP (`script-src 'self'`) holds there too.
+ * its assets served from this process (no CDN) and vtrans's name and logo (`docs-brand.ts`); its
+ * page loads only external scripts, so the server's CSP (`script-src 'self'`) holds there too.
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { docsBranding } from './docs-brand.js';
 
 /** Where the docs page lives. */
 export const DOCS_PREFIX = '/docs';
@@ -99,6 +100,7 @@ export function registerDocsRoutes(
   });
   void app.register(fastifySwaggerUi, {
     routePrefix: DOCS_PREFIX,
+    ...docsBranding(),
     uiConfig: { deepLinking: true, tryItOutEnabled: false },
     // The plugin's own CSP would allow `https:` styles; ours (set on every answer) is stricter.
     staticCSP: false,

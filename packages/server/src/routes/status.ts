@@ -1,7 +1,7 @@
 /**
  * `GET /status`: the original project's endpoint, byte-compatible. Without `job_id` it reports the
- * server's default job (drawn once, stored under a fixed id, so every instance agrees and the outcome
- * sticks); with `job_id` it reports any of the caller's jobs. `canceled` reads as "error" here.
+ * job this server drew when it started (`ctx.defaultJob`: each start draws again, as the original
+ * did); with `job_id` it reports any of the caller's jobs. `canceled` reads as "error" here.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -9,7 +9,6 @@ import type { AppContext } from '../context.js';
 import { getOwnRecord } from '../job-service.js';
 import { problemResponses } from '../schemas/problem.js';
 import { statusAt } from '../sim/job-model.js';
-import { DEFAULT_JOB_ID } from '../sim/simulator.js';
 
 export function registerStatusRoute(app: FastifyInstance, ctx: AppContext): void {
   app.get(
@@ -36,7 +35,8 @@ export function registerStatusRoute(app: FastifyInstance, ctx: AppContext): void
     },
     async (request, reply) => {
       const { job_id: jobId } = request.query as { job_id?: string };
-      const record = await getOwnRecord(ctx, request.tenant, jobId ?? DEFAULT_JOB_ID);
+      const record =
+        jobId === undefined ? ctx.defaultJob : await getOwnRecord(ctx, request.tenant, jobId);
       const status = statusAt(record, ctx.clock.now());
       void reply.header('cache-control', 'no-store');
       return { result: status === 'canceled' ? 'error' : status };

@@ -10,9 +10,9 @@ import { buildApp } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { resolveConfig, type ServerConfig } from '../../src/config.js';
 import { createContext, type AppContext } from '../../src/context.js';
-import { ensureDefaultJob } from '../../src/job-service.js';
-import { OPEN_TENANT } from '../../src/plugins/tenant.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/server.js';
+// Brings the `request.tenant` declaration the tenant-header hook below writes to.
+import type {} from '../../src/plugins/tenant.js';
 
 const open = new Set<RunningServer>();
 const openApps = new Set<TestApp>();
@@ -104,7 +104,6 @@ export async function buildTestApp(
       if (typeof tenant === 'string') request.tenant = tenant;
     });
   }
-  await ensureDefaultJob(context, OPEN_TENANT);
   await context.scheduler.start();
   await app.ready();
   const url = listen ? await app.listen({ port: 0, host: '127.0.0.1' }) : '';
