@@ -6,6 +6,7 @@
 import { Option, type Command } from 'commander';
 import type * as VtransServer from '@vtrans/server';
 import type { ServerConfig } from '@vtrans/server';
+import type { CommandKit } from '../command-kit.js';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 
@@ -70,8 +71,7 @@ function flagBindings(server: ServerModule | undefined): FlagBinding[] {
  */
 export function registerServe(
   program: Command,
-  io: Io,
-  setExit: (code: ExitCode) => void,
+  kit: CommandKit,
   server: ServerModule | undefined,
 ): void {
   const bindings = flagBindings(server);
@@ -90,16 +90,18 @@ Examples:
   PORT=4000 vtrans serve --log-level debug`,
     );
   for (const binding of bindings) command.addOption(binding.option);
-  command.action(async (options: Record<string, unknown>) => {
-    const flagEnv: Record<string, string> = {};
-    for (const { option, variable } of bindings) {
-      const value = options[option.attributeName()];
-      if (typeof value === 'string') flagEnv[variable] = value;
-    }
-    if (server === undefined)
-      throw new CliError('serve: the server module is not loaded', EXIT.usage);
-    setExit(await runServe(io, server, loadServeConfig(server, io.env, flagEnv)));
-  });
+  command.action(
+    kit.action(async (options: Record<string, unknown>) => {
+      const flagEnv: Record<string, string> = {};
+      for (const { option, variable } of bindings) {
+        const value = options[option.attributeName()];
+        if (typeof value === 'string') flagEnv[variable] = value;
+      }
+      if (server === undefined)
+        throw new CliError('serve: the server module is not loaded', EXIT.usage);
+      return runServe(kit.io, server, loadServeConfig(server, kit.io.env, flagEnv));
+    }),
+  );
 }
 
 /** The configuration from env + flags; a bad value is a usage error naming the flag. */
