@@ -40,7 +40,6 @@ interface Settlers {
   reject(error: unknown): void;
 }
 
-/** Whether `job` is worth an `onUpdate`: news, or a new stage or progress reading. */
 /**
  * What a timeout names as its cause: the last check's failure; nothing when it got an answer (the
  * server works, the job is just not done); when it was abandoned, the engine's last failure.
@@ -56,6 +55,7 @@ function causeOfTimeout(check: FinalCheckResult, engineFailure: unknown): unknow
   }
 }
 
+/** Whether `job` is worth an `onUpdate`: news, or a new stage or progress reading. */
 function hasChanged(previous: Job | undefined, job: Job): boolean {
   return (
     isNews(previous, job) || previous?.stage !== job.stage || previous.progress !== job.progress
