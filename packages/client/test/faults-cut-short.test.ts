@@ -106,8 +106,12 @@ describe('a batch long poll whose answers are cut short', () => {
     const client = clientOnClock(srv.url, clock);
     const { seen, onUpdate } = recorder();
 
+    // An hour of the 1000x clock (3.6 s of real time): the default 10 min (0.6 s) ran out on a
+    // loaded machine; the holds (50 s) and the sleeps asserted below do not depend on it.
     const done = await Promise.all(
-      ['job_a', 'job_b', 'job_c'].map((id) => client.waitForJob(id, { onUpdate })),
+      ['job_a', 'job_b', 'job_c'].map((id) =>
+        client.waitForJob(id, { onUpdate, timeoutMs: 3_600_000 }),
+      ),
     );
 
     expect(done.map((job) => job.status)).toEqual(['completed', 'completed', 'completed']);
@@ -192,6 +196,7 @@ describe('a batch long poll whose answers are cut short', () => {
     const client = clientOnClock(srv.url, clock);
 
     const done = await Promise.all(
+      // 600 s of the 1000x clock: 120 s (120 ms of real time) ran out on a loaded machine.
       ['job_a', 'job_b'].map((id) => client.waitForJob(id, { timeoutMs: 600_000 })),
     );
 
