@@ -1,9 +1,11 @@
 /** `vtrans serve` (flags over environment over .env) and `vtrans demo`, as the built binary. */
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lines, runCli, spawnCli } from './helpers/cli.js';
+import { ROOT, lines, runCli, spawnCli } from './helpers/cli.js';
+
+const NUMBER_WORDS = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 
 describe('serve', () => {
   it('serves with flags winning over the environment and .env, and stops gracefully on SIGTERM', async () => {
@@ -63,5 +65,15 @@ describe('demo', () => {
     expect(result.stdout).toMatch(/\[ja job_\w+\] Translation canceled \(as expected\)/);
     expect(result.stdout).toMatch(/^5\/5 outcomes as expected, \d+ requests in all\.$/m);
     expect(log.slice(-2)).toEqual(['Shutting down server...', 'Server shut down gracefully.']);
+
+    // Its help and the docs count the jobs it really creates, as its last line does.
+    const created =
+      log.filter((line) => line.includes('GET /status?job_id=job_')).length +
+      log.filter((line) => / created \(expecting \w+\)$/.test(line)).length;
+    expect(result.stdout).toContain(`${created}/${created} outcomes as expected`);
+    const help = await runCli(['demo', '--help']);
+    expect(help.stdout).toContain(`creates ${created} jobs:`);
+    const inWords = NUMBER_WORDS[created] ?? String(created);
+    expect(readFileSync(join(ROOT, 'docs/cli.md'), 'utf8')).toContain(`creates ${inWords} jobs`);
   });
 });

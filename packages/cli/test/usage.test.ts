@@ -56,6 +56,19 @@ describe.concurrent('help', () => {
     expect(result.stdout).toMatch(/\[env\s+TRANSLATION_DELAY\]/);
   });
 
+  it("describes each serve flag with the server's table: meaning, default and variable", async () => {
+    const { CONFIG_VARIABLES } = await import('@vtrans/server');
+    const result = await runCli(['serve', '--help']);
+    // Commander wraps the descriptions: compare with the whitespace folded.
+    const help = result.stdout.replace(/\s+/g, ' ');
+    for (const { variable, meaning, default: fallback } of CONFIG_VARIABLES) {
+      const plain = (text: string) => text.replace(/`/g, '').replace(/\s+/g, ' ');
+      expect(help).toContain(plain(meaning));
+      if (fallback !== 'unset') expect(help).toContain(plain(fallback));
+      expect(help).toContain(`[env ${variable}]`);
+    }
+  });
+
   it('answers `help <command>` like `<command> --help`', async () => {
     const result = await runCli(['help', 'wait']);
     expect(result.code).toBe(0);

@@ -6,7 +6,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, VtransClient, type WaitTransport } from '@vtrans/client';
+import { VtransClient, type WaitTransport } from '@vtrans/client';
+import { TUNING } from '../src/internal/tuning.js';
 import { clientOnClock, createScaledClock, fixedRandom } from './helpers/clock.js';
 import {
   completedJson,
@@ -108,7 +109,7 @@ describe('re-arming held waits after a failure', () => {
     expect(finishedB.value).toBe(true);
     expect(srv.requests).toHaveLength(4);
     // The window in which the second wait joined the first, then the quick re-arm.
-    expect(retrySleeps(clock.delays)).toEqual([DEFAULTS.joinCoalesceMs, QUICK_MS]);
+    expect(retrySleeps(clock.delays)).toEqual([TUNING.joinCoalesceMs, QUICK_MS]);
   });
 
   it('reconnects a dropped event stream at once with Last-Event-ID, then quickly, then backing off', async () => {

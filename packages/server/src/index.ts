@@ -7,6 +7,7 @@ export {
   DEFAULT_CONFIG,
   loadConfig,
   resolveConfig,
+  type ConfigVariable,
   type LogLevel,
   type ServerConfig,
 } from './config.js';
