@@ -1,8 +1,10 @@
 /**
- * Server-Sent Events: one job's changes (`/v1/jobs/{id}/events`, ids = version, ends after the
- * terminal event) and all of a tenant's jobs (`/v1/events`, ids `<epochMs>-<seq>` from the event
+ * Server-Sent Events: one job's changes (`/v1/jobs/{id}/events`, ids = the job's lifecycle step,
+ * 0–5 for the stages and 6 for the terminal event, after which the stream ends; a reconnect that
+ * already has the terminal event gets 204) and all of a tenant's jobs (`/v1/events`, ids `<epochMs>-<seq>` from the event
  * log, so `Last-Event-ID` resumes exactly where a dropped stream stopped).
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
@@ -10,9 +12,9 @@ import { ProblemError } from '../errors.js';
 import { SseStream } from '../http/sse.js';
 import { getOwnRecord } from '../job-service.js';
 import { JobIdParams } from '../schemas/job.js';
-import { EVENT_FOR_STATUS } from '../sim/job-events.js';
+import { EVENT_FOR_STATUS, stepOf } from '../sim/job-events.js';
 import { problemResponses } from '../schemas/problem.js';
-import { isTerminal, materialize } from '../sim/job-model.js';
+import { isTerminal, materialize, TERMINAL_STEP } from '../sim/job-model.js';
 import { compareEventIds, parseEventId, type StoredEvent } from '../store/types.js';
 import type { JobNotice } from '../wait/hub.js';
 
@@ -23,6 +25,11 @@ const RETRY_MS = 1000;
 function lastEventId(request: FastifyRequest): string | undefined {
   const header = request.headers['last-event-id'];
   return typeof header === 'string' && header.length <= 64 ? header.trim() : undefined;
+}
+
+/** A per-job stream's `Last-Event-ID`: the step the caller saw last; anything else is ignored. */
+function resumeStepFrom(header: string | undefined): number | undefined {
+  return header !== undefined && /^\d{1,9}$/.test(header) ? Number(header) : undefined;
 }
 
 function openStream(ctx: AppContext, reply: FastifyReply): SseStream {
@@ -45,7 +52,8 @@ function openStream(ctx: AppContext, reply: FastifyReply): SseStream {
 }
 
 export function registerEventRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get(
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get(
     '/v1/jobs/:id/events',
     {
       schema: {
@@ -54,33 +62,40 @@ export function registerEventRoutes(app: FastifyInstance, ctx: AppContext): void
         params: JobIdParams,
         response: {
           200: Type.String({ description: 'text/event-stream' }),
+          204: Type.Null(),
           ...problemResponses(404, 429, 503),
         },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
-      await getOwnRecord(ctx, request.tenant, id);
-      const resumeVersion = Number(lastEventId(request) ?? 0) || 0;
+      const { id } = request.params;
+      const record = await getOwnRecord(ctx, request.tenant, id);
+      const resumeStep = resumeStepFrom(lastEventId(request));
+      if (
+        resumeStep !== undefined &&
+        resumeStep >= TERMINAL_STEP &&
+        isTerminal(materialize(record, ctx.clock.now()).status)
+      ) {
+        // The caller has the terminal event: nothing will follow. A 204 tells an EventSource to
+        // stop reconnecting (the SSE standard's way).
+        return reply.code(204).header('cache-control', 'no-store').send(null);
+      }
       const stream = openStream(ctx, reply);
-      let sent: { version: number; stage: string | null } | undefined;
+      let sentStep: number | undefined;
       let chain = Promise.resolve();
       const update = (notBefore: number) => {
         chain = chain
           .then(async () => {
             if (stream.isClosed) return;
-            const record = await ctx.store.getJob(id);
-            if (!record) return stream.close();
-            const job = materialize(record, Math.max(ctx.clock.now(), notBefore));
-            const changed = !sent || sent.version !== job.version || sent.stage !== job.stage;
-            const alreadySeen = !sent && job.version <= resumeVersion && !isTerminal(job.status);
-            if (changed && !alreadySeen)
-              stream.send({
-                id: String(job.version),
-                event: EVENT_FOR_STATUS[job.status],
-                data: job,
-              });
-            sent = { version: job.version, stage: job.stage };
+            const current = await ctx.store.getJob(id);
+            if (!current) return stream.close();
+            const job = materialize(current, Math.max(ctx.clock.now(), notBefore));
+            const step = stepOf(job);
+            // A change is a new step; one the caller saw before reconnecting is not sent again.
+            if (step !== sentStep && (resumeStep === undefined || step > resumeStep)) {
+              stream.send({ id: String(step), event: EVENT_FOR_STATUS[job.status], data: job });
+            }
+            sentStep = step;
             if (isTerminal(job.status)) stream.close();
           })
           .catch((err: unknown) => {
@@ -93,7 +108,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: AppContext): void
     },
   );
 
-  app.get(
+  api.get(
     '/v1/events',
     {
       schema: {

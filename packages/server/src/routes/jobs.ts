@@ -1,21 +1,23 @@
 /** Create, read (with long polling) and cancel one job. */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { ProblemError } from '../errors.js';
-import { etagMatches, jobEtag, parseIfNoneMatch, versionFromTags } from '../http/conditional.js';
+import { jobEtag, versionFromTags } from '../http/conditional.js';
 import { cancelJob, createJob, getOwnRecord } from '../job-service.js';
 import { CreateJobBody, JobIdParams, WaitQuery } from '../schemas/job.js';
 import { problemResponses } from '../schemas/problem.js';
-import { isTerminal, materialize, type Job } from '../sim/job-model.js';
+import { isTerminal, materialize } from '../sim/job-model.js';
 import { typeErrors } from '../http/strict-types.js';
-import { holdForChange } from '../wait/hold.js';
-import { disconnectSignal, requestedWaitS, setJobHeaders, setWaitHeaders } from './job-reply.js';
+import { setJobHeaders } from './job-reply.js';
+import { answerLongPoll } from './long-poll.js';
 
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.post(
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.post(
     '/v1/jobs',
     {
       schema: {
@@ -56,7 +58,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
           'Idempotency-Key must be 1 to 255 visible ASCII characters',
         );
       }
-      const { job, replayed } = await createJob(ctx, request.tenant, request.body as never, key);
+      const { job, replayed } = await createJob(ctx, request.tenant, request.body, key);
       setJobHeaders(reply, job, ctx.clock.now());
       void reply.header('location', `/v1/jobs/${job.id}`);
       if (replayed) void reply.header('idempotent-replayed', 'true');
@@ -64,7 +66,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
   );
 
-  app.get(
+  api.get(
     '/v1/jobs/:id',
     {
       schema: {
@@ -76,42 +78,30 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
-      const waitS = requestedWaitS(request, (request.query as { wait?: number }).wait);
-      const tags = parseIfNoneMatch(request.headers['if-none-match']);
-      const release = waitS ? ctx.waiters.acquire('hold') : undefined;
-      let job: Job;
-      try {
-        if (release && waitS) {
-          let baseline = versionFromTags(tags);
-          let last: Job | undefined;
-          const answer = await holdForChange({
-            hub: ctx.hub,
-            jobIds: [id],
-            waitMs: waitS * 1000,
-            signals: [ctx.waiters.shutdownSignal, disconnectSignal(reply)],
-            check: async (notBefore) => {
-              const record = await getOwnRecord(ctx, request.tenant, id);
-              last = materialize(record, Math.max(ctx.clock.now(), notBefore));
-              baseline ??= last.version;
-              return last.version !== baseline || isTerminal(last.status) ? last : undefined;
-            },
-          });
-          job = answer ?? (last as Job);
-        } else {
-          job = materialize(await getOwnRecord(ctx, request.tenant, id), ctx.clock.now());
-        }
-      } finally {
-        release?.();
-      }
-      setJobHeaders(reply, job, ctx.clock.now());
-      if (waitS !== undefined) setWaitHeaders(reply, release || waitS === 0 ? waitS : undefined);
-      if (etagMatches(tags, jobEtag(job.version))) return reply.code(304).send();
-      return reply.send(job);
+      const { id } = request.params;
+      return answerLongPoll(ctx, request, reply, {
+        jobIds: [id],
+        queryWait: request.query.wait,
+        read: async (notBefore) =>
+          materialize(
+            await getOwnRecord(ctx, request.tenant, id),
+            Math.max(ctx.clock.now(), notBefore),
+          ),
+        etag: (job) => jobEtag(job.version),
+        baseline: (tags) => {
+          const version = versionFromTags(tags);
+          return version === undefined ? undefined : jobEtag(version);
+        },
+        isSettled: (job) => isTerminal(job.status),
+        render: (job) => {
+          setJobHeaders(reply, job, ctx.clock.now());
+          return job;
+        },
+      });
     },
   );
 
-  app.post(
+  api.post(
     '/v1/jobs/:id/cancel',
     {
       schema: {
@@ -122,7 +112,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const job = await cancelJob(ctx, request.tenant, id);
       setJobHeaders(reply, job, ctx.clock.now());
       return reply.send(job);

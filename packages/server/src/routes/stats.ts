@@ -7,6 +7,7 @@
  * when the scheduler writes its event at boot. Every instance sees every notice (shared stores
  * broadcast them), so instances agree on counts since they started; `since` says from when.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Clock } from '../clock.js';
@@ -133,8 +134,9 @@ export function watchStats(store: Pick<Store, 'subscribe'>, clock: Clock): Stats
 
 export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void {
   const ring = ctx.stats;
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get(
+  api.get(
     '/v1/settings',
     {
       schema: {
@@ -160,7 +162,7 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
     },
   );
 
-  app.get(
+  api.get(
     '/v1/stats',
     {
       schema: {
@@ -172,7 +174,7 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
     },
     async (request, reply): Promise<Static<typeof StatsSchema>> => {
       void reply.header('cache-control', 'no-store');
-      const minutes = (request.query as { minutes?: number }).minutes ?? STATS_DEFAULT_MINUTES;
+      const minutes = request.query.minutes ?? STATS_DEFAULT_MINUTES;
       const now = ctx.clock.now();
       const rows = ring.read(request.tenant, minutes, now);
       const totals = zero();

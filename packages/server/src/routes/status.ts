@@ -3,6 +3,7 @@
  * server's default job (drawn once, stored under a fixed id, so every instance agrees and the outcome
  * sticks); with `job_id` it reports any of the caller's jobs. `canceled` reads as "error" here.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
@@ -12,7 +13,7 @@ import { statusAt } from '../sim/job-model.js';
 import { DEFAULT_JOB_ID } from '../sim/simulator.js';
 
 export function registerStatusRoute(app: FastifyInstance, ctx: AppContext): void {
-  app.get(
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/status',
     {
       schema: {
@@ -35,7 +36,7 @@ export function registerStatusRoute(app: FastifyInstance, ctx: AppContext): void
       },
     },
     async (request, reply) => {
-      const { job_id: jobId } = request.query as { job_id?: string };
+      const { job_id: jobId } = request.query;
       const record = await getOwnRecord(ctx, request.tenant, jobId ?? DEFAULT_JOB_ID);
       const status = statusAt(record, ctx.clock.now());
       void reply.header('cache-control', 'no-store');

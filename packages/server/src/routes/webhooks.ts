@@ -3,6 +3,7 @@
  * creation-time guard on `callback_url` for `POST /v1/jobs`, as a hook so the job routes stay
  * unaware of webhooks.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { routePattern } from '../http/route-pattern.js';
 import { Type } from 'typebox';
@@ -10,8 +11,14 @@ import type { AppContext } from '../context.js';
 import { ProblemError } from '../errors.js';
 import { getOwnRecord } from '../job-service.js';
 import { JobIdParams } from '../schemas/job.js';
+import { literalUnion } from '../schemas/literal-union.js';
 import { problemResponses } from '../schemas/problem.js';
-import type { DeliveryWithAttempts, WebhookSecretSet } from '../store/types.js';
+import {
+  DELIVERY_STATES,
+  EVENT_TYPES,
+  type DeliveryWithAttempts,
+  type WebhookSecretSet,
+} from '../store/types.js';
 import { callbackUrlProblem } from '../webhooks/address-guard.js';
 import { DEFAULT_ROTATION_GRACE_MS, MAX_ROTATION_GRACE_MS } from '../webhooks/secrets.js';
 
@@ -48,9 +55,9 @@ const AttemptSchema = Type.Object({
 
 const DeliverySchema = Type.Object({
   id: Type.String({ description: 'The webhook-id header, the same on every attempt' }),
-  event_type: Type.String(),
+  event_type: literalUnion(EVENT_TYPES),
   url: Type.String(),
-  state: Type.Union(['pending', 'succeeded', 'failed', 'stopped'].map((s) => Type.Literal(s))),
+  state: literalUnion(DELIVERY_STATES),
   attempts: Type.Integer({ minimum: 0 }),
   created_at: Type.String({ format: 'date-time' }),
   next_attempt_at: Nullable(Type.String({ format: 'date-time' })),
@@ -91,6 +98,7 @@ function deliveryView(d: DeliveryWithAttempts) {
 }
 
 export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   // After validation, before the job is drawn: refuse callback URLs the SSRF guard would refuse.
   // Callback style, not async: it runs on every API route, so no promise per request.
   app.addHook('preHandler', (request, _reply, done) => {
@@ -106,7 +114,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
     );
   });
 
-  app.get(
+  api.get(
     '/v1/webhooks/secret',
     {
       schema: {
@@ -121,7 +129,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
     },
   );
 
-  app.post(
+  api.post(
     '/v1/webhooks/secret/rotate',
     {
       schema: {
@@ -141,15 +149,13 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
           'This secret is set by VT_WEBHOOK_SECRET; change the variable and restart to rotate it',
         );
       }
-      const { grace_period_ms: graceMs = DEFAULT_ROTATION_GRACE_MS } = request.body as {
-        grace_period_ms?: number;
-      };
+      const { grace_period_ms: graceMs = DEFAULT_ROTATION_GRACE_MS } = request.body;
       const set = await ctx.webhooks.secrets.rotate(request.tenant, graceMs);
       return reply.header('cache-control', 'no-store').send(secretView(set, ctx.clock.now()));
     },
   );
 
-  app.get(
+  api.get(
     '/v1/jobs/:id/deliveries',
     {
       schema: {
@@ -163,7 +169,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await getOwnRecord(ctx, request.tenant, id);
       const deliveries = await ctx.store.listDeliveries(id);
       return reply.header('cache-control', 'no-store').send({ data: deliveries.map(deliveryView) });

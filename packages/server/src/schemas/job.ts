@@ -2,6 +2,7 @@
 import { Type } from 'typebox';
 import { MAX_SIMULATED_DURATION_MS } from '../config.js';
 import { JOB_STAGES, JOB_STATUSES } from '../sim/job-model.js';
+import { literalUnion } from './literal-union.js';
 
 /**
  * Nullable fields as JSON Schema type arrays (`["string", "null"]`), not `anyOf` unions: the
@@ -55,7 +56,7 @@ export const CreateJobBody = Type.Object(
     ),
     callback_url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
     callback_events: Type.Optional(
-      Type.Array(Type.Union(CALLBACK_EVENTS.map((e) => Type.Literal(e))), {
+      Type.Array(literalUnion(CALLBACK_EVENTS), {
         maxItems: 4,
         uniqueItems: true,
       }),
@@ -93,7 +94,7 @@ export const ListJobsQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
     cursor: Type.Optional(Type.String({ maxLength: 512 })),
-    status: Type.Optional(Type.Union(JOB_STATUSES.map((s) => Type.Literal(s)))),
+    status: Type.Optional(literalUnion(JOB_STATUSES)),
     ids: Type.Optional(Type.String({ maxLength: 100 * 130 })),
     wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
   },
