@@ -13,7 +13,8 @@ import { SseStream } from '../http/sse.js';
 import { getOwnRecord } from '../job-service.js';
 import { JobIdParams } from '../schemas/job.js';
 import { EVENT_FOR_STATUS, stepOf } from '../sim/job-events.js';
-import { problemResponses } from '../schemas/problem.js';
+import { JobStreamEvent, TenantStreamEvent } from '../schemas/events.js';
+import { emptyResponse, eventStreamResponse, problemResponses } from '../schemas/responses.js';
 import { isTerminal, materialize, TERMINAL_STEP } from '../sim/job-model.js';
 import { compareEventIds, parseEventId, type StoredEvent } from '../store/types.js';
 import type { JobNotice } from '../wait/hub.js';
@@ -57,13 +58,34 @@ export function registerEventRoutes(app: FastifyInstance, ctx: AppContext): void
     '/v1/jobs/:id/events',
     {
       schema: {
+        operationId: 'streamJobEvents',
         summary: "Stream one job's changes (Server-Sent Events); ends after the terminal event",
+        description:
+          'Opens with the job as it is now, then one event per change. Event ids are the lifecycle step: 0–5 for the stages (`job.updated`), 6 for the terminal event (`job.completed`, `job.failed` or `job.canceled`), after which the stream ends. The stream starts with `retry: 1000` and sends `: heartbeat` comments (VT_SSE_HEARTBEAT). A reconnect with `Last-Event-ID` gets only the later steps; one at or past 6 once the job ended gets 204.',
         tags: ['events'],
         params: JobIdParams,
+        headers: Type.Object({
+          'last-event-id': Type.Optional(
+            Type.String({
+              description:
+                'The last event id received (a step, 0–6): the steps up to it are not sent again; 6 or more once the job ended answers 204. Anything else is ignored',
+              examples: ['2'],
+            }),
+          ),
+        }),
         response: {
-          200: Type.String({ description: 'text/event-stream' }),
-          204: Type.Null(),
-          ...problemResponses(404, 429, 503),
+          200: eventStreamResponse(
+            'The job’s events, ending after the terminal one',
+            JobStreamEvent,
+          ),
+          204: emptyResponse(
+            'The job ended and `Last-Event-ID` is at or past its terminal event: nothing more will come (an EventSource stops reconnecting)',
+          ),
+          ...problemResponses({
+            400: '`invalid_request`: a malformed id',
+            404: '`job_not_found`: no job with this id is yours',
+            503: '`server_busy`: too many held requests and streams (VT_MAX_WAITERS, or VT_MAX_WAITERS_PER_KEY for this caller); `Retry-After: 1`',
+          }),
         },
       },
     },
@@ -112,12 +134,26 @@ export function registerEventRoutes(app: FastifyInstance, ctx: AppContext): void
     '/v1/events',
     {
       schema: {
+        operationId: 'streamEvents',
         summary:
           "Stream all of the caller's job events (Server-Sent Events); resumes with Last-Event-ID",
+        description:
+          'Every `job.created`, `job.updated`, `job.completed`, `job.failed` and `job.canceled` of the caller’s jobs from now on, with ids `<epochMs>-<seq>` from the event log. The stream starts with `retry: 1000` and a `: connected` comment and sends `: heartbeat` comments; it never ends by itself. A reconnect with `Last-Event-ID` first replays every later event from the log (no duplicates, no gaps while the log keeps them, VT_RETENTION).',
         tags: ['events'],
+        headers: Type.Object({
+          'last-event-id': Type.Optional(
+            Type.String({
+              description:
+                'The last event id received (`<epochMs>-<seq>`): the stream replays every later event first. Anything else is ignored',
+              examples: ['1767225600000-42'],
+            }),
+          ),
+        }),
         response: {
-          200: Type.String({ description: 'text/event-stream' }),
-          ...problemResponses(429, 503),
+          200: eventStreamResponse('The caller’s job events', TenantStreamEvent),
+          ...problemResponses({
+            503: '`server_busy`: too many held requests and streams (VT_MAX_WAITERS, or VT_MAX_WAITERS_PER_KEY for this caller); `Retry-After: 1`',
+          }),
         },
       },
     },

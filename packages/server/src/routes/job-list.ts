@@ -9,8 +9,10 @@ import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { ProblemError } from '../errors.js';
 import { JobBatch, JobPage, ListJobsQuery } from '../schemas/job.js';
-import { problemResponses } from '../schemas/problem.js';
+import { RequestHeaders } from '../openapi/headers.js';
+import { emptyResponse, jsonResponse, problemResponses } from '../schemas/responses.js';
 import { isTerminal, materialize, type Job } from '../sim/job-model.js';
+import { WAIT_HEADERS } from './job-reply.js';
 import { answerLongPoll } from './long-poll.js';
 
 const MAX_BATCH_IDS = 100;
@@ -90,15 +92,29 @@ export function registerJobListRoutes(app: FastifyInstance, ctx: AppContext): vo
     '/v1/jobs',
     {
       schema: {
+        operationId: 'listJobs',
         summary: 'List jobs newest first, or get (and long-poll) a batch with ids=',
         tags: ['jobs'],
         querystring: ListJobsQuery,
+        headers: Type.Object({
+          prefer: RequestHeaders.prefer,
+          'if-none-match': RequestHeaders.ifNoneMatch,
+        }),
         response: {
           // The batch first: the serializer takes the first schema that matches, and a page
           // schema would strip the batch's not_found.
-          200: Type.Union([JobBatch, JobPage]),
-          304: Type.Null(),
-          ...problemResponses(400, 429),
+          200: jsonResponse(
+            'A page of jobs, newest first; with `ids=`, the batch (with an ETag, after the hold when one was asked)',
+            Type.Union([JobBatch, JobPage]),
+            { ETag: false, ...WAIT_HEADERS },
+          ),
+          304: emptyResponse(
+            'With `ids=`: the batch is still in the state `If-None-Match` names (after the hold, when one was asked)',
+            { ETag: true, ...WAIT_HEADERS },
+          ),
+          ...problemResponses({
+            400: '`invalid_request` (a query parameter is wrong) or `invalid_cursor` (a cursor this server did not give out)',
+          }),
         },
       },
     },

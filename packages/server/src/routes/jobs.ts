@@ -7,10 +7,11 @@ import { ProblemError } from '../errors.js';
 import { jobEtag, versionFromTags } from '../http/conditional.js';
 import { cancelJob, createJob, getOwnRecord } from '../job-service.js';
 import { CreateJobBody, JobIdParams, WaitQuery } from '../schemas/job.js';
-import { problemResponses } from '../schemas/problem.js';
+import { RequestHeaders } from '../openapi/headers.js';
+import { emptyResponse, jsonResponse, problemResponses } from '../schemas/responses.js';
 import { isTerminal, materialize } from '../sim/job-model.js';
 import { typeErrors } from '../http/strict-types.js';
-import { setJobHeaders } from './job-reply.js';
+import { JOB_HEADERS, setJobHeaders, WAIT_HEADERS } from './job-reply.js';
 import { answerLongPoll } from './long-poll.js';
 
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -21,11 +22,22 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/v1/jobs',
     {
       schema: {
+        operationId: 'createJob',
         summary: 'Create a translation job',
         tags: ['jobs'],
         body: CreateJobBody,
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
-        response: { 201: Type.Ref('Job'), ...problemResponses(400, 413, 415, 422, 429) },
+        headers: Type.Object({ 'idempotency-key': RequestHeaders.idempotencyKey }),
+        response: {
+          201: jsonResponse(
+            'The job, created; for a replayed `Idempotency-Key`, the first answer again',
+            Type.Ref('Job'),
+            { Location: true, ETag: true, 'Retry-After': false, 'Idempotent-Replayed': false },
+          ),
+          ...problemResponses({
+            400: '`invalid_request` (a field or the `Idempotency-Key` is wrong; `errors` names each) or `invalid_callback_url`',
+            422: '`idempotency_key_reused`: this `Idempotency-Key` came with another body',
+          }),
+        },
       },
       preValidation: async (request) => {
         // Fastify parses text/plain into a string; this API speaks JSON only, so say 415 rather
@@ -70,11 +82,29 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/v1/jobs/:id',
     {
       schema: {
+        operationId: 'getJob',
         summary: 'Get a job; with Prefer: wait=N, hold until its status changes',
         tags: ['jobs'],
         params: JobIdParams,
         querystring: WaitQuery,
-        response: { 200: Type.Ref('Job'), 304: Type.Null(), ...problemResponses(400, 404, 429) },
+        headers: Type.Object({
+          prefer: RequestHeaders.prefer,
+          'if-none-match': RequestHeaders.ifNoneMatch,
+        }),
+        response: {
+          200: jsonResponse('The job (after the hold, when one was asked)', Type.Ref('Job'), {
+            ...JOB_HEADERS,
+            ...WAIT_HEADERS,
+          }),
+          304: emptyResponse(
+            'Not modified: the job is still in the state `If-None-Match` names (after the hold, when one was asked)',
+            { ...JOB_HEADERS, ...WAIT_HEADERS },
+          ),
+          ...problemResponses({
+            400: '`invalid_request`: a malformed id or `wait`',
+            404: '`job_not_found`: no job with this id is yours',
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -105,10 +135,20 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
     '/v1/jobs/:id/cancel',
     {
       schema: {
+        operationId: 'cancelJob',
         summary: 'Cancel a pending job (safe to retry)',
         tags: ['jobs'],
         params: JobIdParams,
-        response: { 200: Type.Ref('Job'), ...problemResponses(404, 409, 429) },
+        response: {
+          200: jsonResponse('The job, canceled (also when it already was)', Type.Ref('Job'), {
+            ETag: true,
+          }),
+          ...problemResponses({
+            400: '`invalid_request`: a malformed id',
+            404: '`job_not_found`: no job with this id is yours',
+            409: "`job_not_cancelable`: the job already completed or failed, or it is the server's default job",
+          }),
+        },
       },
     },
     async (request, reply) => {

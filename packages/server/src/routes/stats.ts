@@ -13,7 +13,7 @@ import { Type, type Static } from 'typebox';
 import type { Clock } from '../clock.js';
 import type { AppContext } from '../context.js';
 import { MAX_WAIT_S } from '../http/conditional.js';
-import { problemResponses } from '../schemas/problem.js';
+import { jsonResponse, problemResponses } from '../schemas/responses.js';
 import type { EventType, Store, StoredEvent } from '../store/types.js';
 
 const MINUTE_MS = 60_000;
@@ -140,9 +140,10 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
     '/v1/settings',
     {
       schema: {
+        operationId: 'getSettings',
         summary: 'The simulation settings of this server (read-only)',
         tags: ['operations'],
-        response: { 200: SettingsSchema, ...problemResponses(401, 429) },
+        response: { 200: jsonResponse('The settings', SettingsSchema) },
       },
     },
     async (_request, reply): Promise<Static<typeof SettingsSchema>> => {
@@ -166,10 +167,14 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
     '/v1/stats',
     {
       schema: {
+        operationId: 'getStats',
         summary: "Per-minute counts of the caller's created, completed, failed and canceled jobs",
         tags: ['operations'],
         querystring: StatsQuery,
-        response: { 200: StatsSchema, ...problemResponses(400, 401, 429) },
+        response: {
+          200: jsonResponse('The counts', StatsSchema),
+          ...problemResponses({ 400: '`invalid_request`: a wrong `minutes`' }),
+        },
       },
     },
     async (request, reply): Promise<Static<typeof StatsSchema>> => {

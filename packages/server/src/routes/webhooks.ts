@@ -12,7 +12,7 @@ import { ProblemError } from '../errors.js';
 import { getOwnRecord } from '../job-service.js';
 import { JobIdParams } from '../schemas/job.js';
 import { literalUnion } from '../schemas/literal-union.js';
-import { problemResponses } from '../schemas/problem.js';
+import { jsonResponse, problemResponses } from '../schemas/responses.js';
 import {
   DELIVERY_STATES,
   EVENT_TYPES,
@@ -118,9 +118,10 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
     '/v1/webhooks/secret',
     {
       schema: {
+        operationId: 'getWebhookSecret',
         summary: 'The secret that signs your webhooks (and the previous one during a rotation)',
         tags: ['webhooks'],
-        response: { 200: SecretResponse, ...problemResponses(401, 429) },
+        response: { 200: jsonResponse('The signing secrets', SecretResponse) },
       },
     },
     async (request, reply) => {
@@ -133,10 +134,20 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
     '/v1/webhooks/secret/rotate',
     {
       schema: {
+        operationId: 'rotateWebhookSecret',
         summary: 'Rotate the webhook secret; the previous one keeps signing for a grace period',
         tags: ['webhooks'],
         body: RotateBody,
-        response: { 200: SecretResponse, ...problemResponses(400, 401, 403, 429) },
+        response: {
+          200: jsonResponse(
+            'The new secret, and the previous one until it expires',
+            SecretResponse,
+          ),
+          ...problemResponses({
+            400: '`invalid_request`: a wrong `grace_period_ms`',
+            403: '`forbidden`: VT_WEBHOOK_SECRET sets this secret; change the variable instead',
+          }),
+        },
       },
       preValidation: async (request) => {
         request.body ??= {};
@@ -159,12 +170,19 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
     '/v1/jobs/:id/deliveries',
     {
       schema: {
+        operationId: 'listJobDeliveries',
         summary: "A job's webhook deliveries and every attempt",
         tags: ['webhooks'],
         params: JobIdParams,
         response: {
-          200: Type.Object({ data: Type.Array(DeliverySchema) }),
-          ...problemResponses(404, 429),
+          200: jsonResponse(
+            'The deliveries, oldest first',
+            Type.Object({ data: Type.Array(DeliverySchema) }),
+          ),
+          ...problemResponses({
+            400: '`invalid_request`: a malformed id',
+            404: '`job_not_found`: no job with this id is yours',
+          }),
         },
       },
     },
