@@ -55,15 +55,22 @@ function problem(description: string, headers: Partial<Record<ResponseHeaderName
   return out;
 }
 
-/** Adds a response, or says more about the one the route already describes. */
-function addResponse(op: OperationObject, status: number, response: ResponseObject, also: string) {
+/**
+ * Adds a response, or says more about the one the route already describes: `also` is appended
+ * unless that description already names its (first) code.
+ */
+function addResponse(op: OperationObject, status: number, response: ResponseObject, also = '') {
   const responses = (op.responses ??= {});
   const existing = responses[String(status)];
-  if (!existing) responses[String(status)] = response;
-  else {
-    existing.description = `${existing.description ?? ''} ${also}`.trim();
-    existing.headers = { ...response.headers, ...existing.headers };
+  if (!existing) {
+    responses[String(status)] = response;
+    return;
   }
+  const code = /`[a-z_]+`/.exec(also)?.[0];
+  if (code && !existing.description?.includes(code)) {
+    existing.description = `${existing.description ?? ''}; ${also}`;
+  }
+  existing.headers = { ...response.headers, ...existing.headers };
 }
 
 /** @fastify/swagger wraps each response header in `{ schema }`: expand the marks routes left. */
@@ -103,20 +110,25 @@ function finishOperation(path: string, method: string, op: OperationObject, fact
         : path === '/status'
           ? '`unauthorized`: `job_id` was given without a valid API key'
           : '`unauthorized`: no API key, a malformed `Authorization` header, or an unknown key';
-    addResponse(op, 401, problem(what, { 'WWW-Authenticate': true }), '');
+    addResponse(op, 401, problem(what, { 'WWW-Authenticate': true }));
   }
   if (method === 'post') {
     // The body parser runs on every POST, whatever its route expects.
-    addResponse(op, 400, problem('`invalid_json`: the body is not JSON'), 'Or `invalid_json`.');
-    addResponse(op, 413, problem('`payload_too_large`: the body is over VT_BODY_LIMIT'), '');
-    addResponse(op, 415, problem('`unsupported_media_type`: a body that is not JSON'), '');
+    addResponse(
+      op,
+      400,
+      problem('`invalid_json`: the body is not JSON'),
+      'or `invalid_json`: the body is not JSON',
+    );
+    addResponse(op, 413, problem('`payload_too_large`: the body is over VT_BODY_LIMIT'));
+    addResponse(op, 415, problem('`unsupported_media_type`: a body that is not JSON'));
   }
   if (api && facts.isRateLimited) {
     const limited = problem(
       "`rate_limited`: the caller's quota is used up; `Retry-After` says when to come back",
       { 'Retry-After': true, RateLimit: true, 'RateLimit-Policy': true },
     );
-    addResponse(op, 429, limited, '');
+    addResponse(op, 429, limited);
   }
   addResponse(
     op,
@@ -124,7 +136,6 @@ function finishOperation(path: string, method: string, op: OperationObject, fact
     problem(
       '`internal_error`: an unexpected failure (a bug, or a store failing in a way it should not); the log has the details under the request id',
     ),
-    '',
   );
   addResponse(
     op,
@@ -133,17 +144,17 @@ function finishOperation(path: string, method: string, op: OperationObject, fact
       '`shutting_down` (the server is draining) or, where the route reads the store, `store_unavailable`; retry shortly',
       { 'Retry-After': false },
     ),
-    'Or `shutting_down` (the server is draining) or `store_unavailable`.',
+    'or `shutting_down` (the server is draining), or `store_unavailable`',
   );
   const faults = facts.faults;
   if (api && faults && (!faults.methods || faults.methods.includes(method.toUpperCase()))) {
     for (const { status } of faults.statuses) {
-      const injected = `\`injected_fault\`: VT_FAULTS replaced this answer with a ${status}.`;
+      const injected = `\`injected_fault\`: VT_FAULTS replaced this answer with a ${status}`;
       addResponse(
         op,
         status,
         problem(injected, { 'Retry-After': faults.retryAfterS !== undefined }),
-        `Or ${injected}`,
+        `or ${injected}`,
       );
     }
   }
@@ -164,17 +175,11 @@ function finishOperation(path: string, method: string, op: OperationObject, fact
     response.headers = headers;
   }
   // Last: Node's HTTP parser answers these on the socket, before any hook could add headers.
-  addResponse(
-    op,
-    408,
-    problem('`request_timeout`: the request headers did not arrive in time'),
-    '',
-  );
+  addResponse(op, 408, problem('`request_timeout`: the request headers did not arrive in time'));
   addResponse(
     op,
     431,
     problem('`request_header_fields_too_large`: the request headers are over 16 KiB'),
-    '',
   );
 }
 
