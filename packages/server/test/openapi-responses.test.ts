@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SECURITY_HEADERS } from '../src/plugins/http-headers.js';
+import { generateSecret, signatureHeader } from '../src/webhooks/signature.js';
 import {
   createResponseValidator,
   parseEventStream,
@@ -106,6 +107,37 @@ describe('the response validator', () => {
     expect(
       parseEventStream('retry: 5\n\n: c\n\nid: 1\nevent: a\ndata: {}\n\nid: 2\ndata: {'),
     ).toEqual([{ id: '1', event: 'a', data: '{}' }]);
+  });
+});
+
+describe('the webhook check', () => {
+  it('accepts a signed delivery as the server sends it and refuses what the webhooks section does not describe', async () => {
+    const { validator, observed } = await validatorAndJob();
+    const data = JSON.parse(observed.body.toString()) as Record<string, unknown>;
+    const body = JSON.stringify({
+      type: 'job.updated',
+      timestamp: new Date(0).toISOString(),
+      data,
+    });
+    const id = `msg_${String(data.id)}_1`;
+    const headers = {
+      'webhook-id': id,
+      'webhook-timestamp': '1767225600',
+      'webhook-signature': signatureHeader([generateSecret()], id, 1767225600, body),
+    };
+    expect(validator.checkWebhook({ headers, body })).toEqual([]);
+    const { 'webhook-signature': _signature, ...unsigned } = headers;
+    expect(validator.checkWebhook({ headers: unsigned, body }).join()).toMatch(
+      /webhook-signature is missing/,
+    );
+    expect(
+      validator.checkWebhook({ headers, body: body.replace('job.updated', 'job.created') }).join(),
+    ).toMatch(/type job.created, which the document does not describe/);
+    expect(
+      validator
+        .checkWebhook({ headers, body: JSON.stringify({ ...JSON.parse(body), extra: 1 }) })
+        .join(),
+    ).toMatch(/the body/);
   });
 });
 

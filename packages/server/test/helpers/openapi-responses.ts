@@ -22,9 +22,17 @@ export interface ObservedResponse {
   complete: boolean;
 }
 
+/** A webhook delivery as a receiver got it. */
+export interface ObservedWebhook {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
 export interface ResponseValidator {
   /** What about this response the document does not describe; empty when it all matches. */
   check(response: ObservedResponse): string[];
+  /** What about this delivery the document's `webhooks` section does not describe. */
+  checkWebhook(delivery: ObservedWebhook): string[];
 }
 
 export interface ValidatorOptions {
@@ -132,6 +140,8 @@ export function createResponseValidator(
 ): ResponseValidator {
   const doc = inlineJsonContent(structuredClone(document)) as {
     paths?: Record<string, Record<string, Operation>>;
+    webhooks?: Record<string, { post?: { parameters?: { $ref?: string }[] } }>;
+    components?: { parameters?: Record<string, { name: string; required?: boolean }> };
   };
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
   addFormats.default(ajv);
@@ -169,6 +179,36 @@ export function createResponseValidator(
   };
 
   return {
+    checkWebhook(delivery) {
+      let body: { type?: unknown };
+      try {
+        body = JSON.parse(delivery.body) as { type?: unknown };
+      } catch {
+        return ['a webhook delivery whose body is not JSON'];
+      }
+      const type = String(body.type);
+      const hook = doc.webhooks?.[type]?.post;
+      if (!hook) return [`a webhook of type ${type}, which the document does not describe`];
+      const problems: string[] = [];
+      for (const { $ref = '' } of hook.parameters ?? []) {
+        const key = $ref.split('/').pop() ?? '';
+        const parameter = doc.components?.parameters?.[key];
+        if (!parameter) continue;
+        const value = delivery.headers[parameter.name.toLowerCase()];
+        if (value === undefined) {
+          if (parameter.required) problems.push(`webhook ${type}: ${parameter.name} is missing`);
+          continue;
+        }
+        const fn = validatorAt(`/components/parameters/${escape(key)}/schema`);
+        if (!fn(String(value))) problems.push(`webhook ${type}: ${parameter.name} ${errorsOf(fn)}`);
+      }
+      const fn = validatorAt(
+        `/webhooks/${escape(type)}/post/requestBody/content/application~1json/schema`,
+      );
+      if (!fn(body)) problems.push(`webhook ${type}: the body ${errorsOf(fn)}`);
+      return problems;
+    },
+
     check(response) {
       const method = response.method.toUpperCase();
       const path = response.url.split('?', 1)[0] ?? '';

@@ -12,6 +12,7 @@ import { SECURITY_HEADERS } from '../../src/plugins/http-headers.js';
 import {
   createResponseValidator,
   type ObservedResponse,
+  type ObservedWebhook,
   type ResponseValidator,
 } from './openapi-responses.js';
 
@@ -23,6 +24,7 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 const found: string[] = [];
 let checked = 0;
+let webhooksChecked = 0;
 const validators = new Map<string, ResponseValidator>();
 
 afterEach(() => {
@@ -35,7 +37,8 @@ afterEach(() => {
 
 afterAll(() => {
   const log = process.env.VTRANS_RESPONSE_CHECK_LOG;
-  if (log) appendFileSync(log, `${checked}\n`);
+  // For counting over a whole run: `<responses> <webhook deliveries>` per test file.
+  if (log) appendFileSync(log, `${checked} ${webhooksChecked}\n`);
   if (found.length > 0) {
     throw new Error(
       `responses the API description does not describe:\n${found.splice(0).join('\n')}`,
@@ -46,6 +49,19 @@ afterAll(() => {
 /** How many responses were checked in this test file so far. */
 export function responsesChecked(): number {
   return checked;
+}
+
+/** The description of the app built last: what its webhooks must look like. */
+let latest: ResponseValidator | undefined;
+
+/**
+ * Checks a webhook delivery a test receiver got against the `webhooks` section of the description
+ * of the app built last (the one that sent it); a mismatch fails the test like a response would.
+ */
+export function checkWebhookDelivery(delivery: ObservedWebhook): void {
+  if (!latest) throw new Error('no app built by the test helpers has described its webhooks');
+  webhooksChecked += 1;
+  found.push(...latest.checkWebhook(delivery));
 }
 
 function validatorFor(app: FastifyInstance): ResponseValidator {
@@ -59,6 +75,7 @@ function validatorFor(app: FastifyInstance): ResponseValidator {
     });
     validators.set(key, validator);
   }
+  latest = validator;
   return validator;
 }
 
