@@ -9,13 +9,17 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { JobSchema } from '../src/schemas/job.js';
-import { clientTypes, GENERATED_FOR, SCHEMA_FILE } from './openapi-client/generate.js';
+import {
+  clientTypes,
+  GENERATED_FOR,
+  GENERATED_KEY,
+  SCHEMA_FILE,
+} from './openapi-client/generate.js';
 import { roundTrip } from './openapi-client/round-trip.js';
 import { buildTestApp, startTestServer } from './helpers/server.js';
 
 const ROUND_TRIP = fileURLToPath(new URL('./openapi-client/round-trip.ts', import.meta.url));
 const CLIENT_JOB = fileURLToPath(new URL('../../client/src/types/job.ts', import.meta.url));
-const KEY = GENERATED_FOR.apiKeys?.[0]?.key ?? '';
 
 /** Strict settings, as a consumer with a careful tsconfig has them. */
 const STRICT: ts.CompilerOptions = {
@@ -55,8 +59,8 @@ describe('a client generated from the API description', () => {
   }, 60_000);
 
   it('runs that round trip against a live server', async () => {
-    const srv = await startTestServer({ apiKeys: GENERATED_FOR.apiKeys });
-    const { created, polls, finished, listed } = await roundTrip(srv.url, KEY);
+    const srv = await startTestServer({ apiKeys: [GENERATED_KEY] });
+    const { created, polls, finished, listed } = await roundTrip(srv.url, GENERATED_KEY.key);
     expect(created).toMatchObject({ status: 'pending', target_language: 'fr', version: 1 });
     expect(finished).toMatchObject({ id: created.id, status: 'completed', version: 2 });
     // Held polls answer 304 while the job has not changed, then 200 with the change.
