@@ -1,10 +1,10 @@
 /**
  * What route schemas cannot say, added to the generated document for the server as configured:
  * who must authenticate (and the 401), rate limiting (429 and the RateLimit headers), injected
- * faults, the 500 of an unexpected failure and the 503 every route answers while the server drains, the body errors of every POST, the
- * 408 and 431 the HTTP parser answers to any request, the `X-Request-Id` every request may send and
- * every answer of the app carries, and the response headers the routes name (expanded from their
- * marks).
+ * faults, the 500 of an unexpected failure, the 503 every route answers while the server drains,
+ * the body errors of every POST, the 408 and 431 the HTTP parser answers to any request, the
+ * `X-Request-Id` every request may send and every answer of the app carries, and the response
+ * headers the routes name (expanded from their marks).
  */
 import type { FaultSpec } from '../faults/spec.js';
 import { HEADER_MARK, headerObject, type ResponseHeaderName } from './headers.js';

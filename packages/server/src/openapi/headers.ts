@@ -66,9 +66,9 @@ export type ResponseHeaderName = keyof typeof RESPONSE_HEADERS;
 export const HEADER_MARK = 'x-vtrans-header';
 
 /**
- * Names the headers a route's response carries, each `true` when it is always there. @fastify/swagger
- * copies a response schema's `headers` into the document; the finishing step replaces each mark with
- * the header's description, schema and `required`.
+ * Names the headers a route's response carries, each `true` when it is always there.
+ * @fastify/swagger copies a response schema's `headers` into the document; the finishing step
+ * replaces each mark with the header's description, schema and `required`.
  */
 export function responseHeaders(
   headers: Partial<Record<ResponseHeaderName, boolean>>,

@@ -1,8 +1,9 @@
 /**
- * Server-Sent Events: one job's changes (`/v1/jobs/{id}/events`, ids = the job's lifecycle step,
+ * Server-Sent Events: one job's changes (`/v1/jobs/{id}/events`: ids are the job's lifecycle step,
  * 0–5 for the stages and 6 for the terminal event, after which the stream ends; a reconnect that
- * already has the terminal event gets 204) and all of a tenant's jobs (`/v1/events`, ids `<epochMs>-<seq>` from the event
- * log, so `Last-Event-ID` resumes exactly where a dropped stream stopped).
+ * already has the terminal event gets 204) and all of a tenant's jobs (`/v1/events`: ids
+ * `<epochMs>-<seq>` from the event log, so `Last-Event-ID` resumes exactly where a dropped stream
+ * stopped).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
