@@ -68,16 +68,21 @@ describe('GET /v1/stats', () => {
     await create({ duration_ms: 0, outcome: 'error' });
     const long = (await create({ duration_ms: 3_600_000 })).json<{ id: string }>();
     await srv.app.inject({ method: 'POST', url: `/v1/jobs/${long.id}/cancel` });
+    // Terminal events are written by the scheduler's timer: wait for them before the clock
+    // moves on, or a finish written late would count in the next minute.
+    const statsWhen = async (done: (totals: StatsBody['totals']) => boolean) => {
+      let body: StatsBody | undefined;
+      for (let i = 0; i < 300; i++) {
+        body = (await srv.app.inject({ method: 'GET', url: '/v1/stats' })).json<StatsBody>();
+        if (done(body.totals)) break;
+        await sleep(10);
+      }
+      return body;
+    };
+    await statsWhen((t) => t.completed === 2 && t.failed === 1);
     clock.advance(MINUTE);
     await create({ duration_ms: 3_600_000 });
-
-    // Terminal events are written by the scheduler's timer: wait (briefly) until they are in.
-    let body: StatsBody | undefined;
-    for (let i = 0; i < 300; i++) {
-      body = (await srv.app.inject({ method: 'GET', url: '/v1/stats' })).json<StatsBody>();
-      if (body.totals.completed === 2 && body.totals.failed === 1) break;
-      await sleep(10);
-    }
+    const body = await statsWhen((t) => t.created === 6);
     expect(body?.totals).toEqual({ created: 6, completed: 2, failed: 1, canceled: 1 });
     expect(body?.bucket_ms).toBe(MINUTE);
     expect(body?.buckets).toHaveLength(15);
