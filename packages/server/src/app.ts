@@ -94,10 +94,18 @@ export function buildApp(
   registerHttpMetrics(app, ctx);
   const keys = new KeyRing(configuredKeys(ctx.config));
   registerAuth(app, keys);
-  registerRateLimit(app, ctx, { policies: effectiveRateLimits(ctx.config) });
-  registerFaults(app, ctx.config.faults, ctx.config.seed);
-  // Before the routes: @fastify/swagger collects them as they are added.
-  registerDocsRoutes(app, { version: PACKAGE_VERSION, hasKeys: !keys.isOpen });
+  const policies = effectiveRateLimits(ctx.config);
+  registerRateLimit(app, ctx, { policies });
+  const faults = registerFaults(app, ctx.config.faults, ctx.config.seed);
+  // Before the routes: @fastify/swagger collects them as they are added. The document says what
+  // this configuration does: who needs a key, whether limits and faults apply.
+  registerDocsRoutes(app, {
+    version: PACKAGE_VERSION,
+    hasKeys: !keys.isOpen,
+    isRateLimited: policies.length > 0,
+    hasMetricsToken: ctx.config.metricsToken !== undefined,
+    faults: faults?.spec,
+  });
   // Routes load in a child context, after @fastify/swagger, which collects routes as they are added.
   void app.register(async (api) => {
     registerHealthRoutes(api, ctx);

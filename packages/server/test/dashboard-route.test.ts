@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerErrorHandler } from '../src/plugins/error-handler.js';
 import { registerDashboardRoutes } from '../src/routes/dashboard.js';
+import { ProblemSchema } from '../src/schemas/problem.js';
 import { startTestServer } from './helpers/server.js';
 
 const BUILD_SCRIPT = fileURLToPath(new URL('../scripts/build-dashboard.mjs', import.meta.url));
@@ -18,6 +19,8 @@ beforeAll(async () => {
   publicDir = mkdtempSync(join(tmpdir(), 'vtrans-dashboard-'));
   execFileSync(process.execPath, [BUILD_SCRIPT, '--out', publicDir], { stdio: 'pipe' });
   app = Fastify();
+  // The routes describe their 404 as a `Problem` (the app adds the shared schema).
+  app.addSchema(ProblemSchema);
   registerErrorHandler(app);
   registerDashboardRoutes(app, { publicDir });
   await app.ready();
@@ -97,6 +100,7 @@ describe('dashboard route', () => {
 
   it('says how to build the dashboard when it is missing', async () => {
     const empty = Fastify();
+    empty.addSchema(ProblemSchema);
     registerErrorHandler(empty);
     registerDashboardRoutes(empty, { publicDir: join(publicDir, 'missing') });
     const res = await empty.inject({ method: 'GET', url: '/' });
@@ -117,6 +121,7 @@ describe('dashboard route', () => {
     try {
       for (const dir of [broken, notAFolder]) {
         const srv = Fastify();
+        srv.addSchema(ProblemSchema);
         registerErrorHandler(srv);
         registerDashboardRoutes(srv, { publicDir: dir });
         for (const url of ['/', '/assets/app.js']) {
@@ -135,6 +140,7 @@ describe('dashboard route', () => {
   it('serves the dashboard once it is built, without a restart', async () => {
     const later = mkdtempSync(join(tmpdir(), 'vtrans-dashboard-later-'));
     const srv = Fastify();
+    srv.addSchema(ProblemSchema);
     registerErrorHandler(srv);
     registerDashboardRoutes(srv, { publicDir: later });
     try {

@@ -160,6 +160,15 @@ export class StreamEngine {
       timeoutMs: this.ctx.options.requestTimeoutMs,
     });
     const { response } = open;
+    if (response.status === 204) {
+      // Server-Sent Events' "stop reconnecting": a per-job stream whose terminal event this
+      // client already received. Not transient, so the engine ends instead of looping.
+      open.close();
+      throw new ApiError(`204: the event stream ${this.config.path} is over; not reconnecting`, {
+        status: 204,
+        requestId: response.headers.get('x-request-id') ?? undefined,
+      });
+    }
     if (!response.ok || response.body === null) {
       const text = await readText(
         open,

@@ -8,9 +8,13 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { ProblemError } from '../errors.js';
 import { etagMatches, parseIfNoneMatch } from '../http/conditional.js';
+import { RequestHeaders } from '../openapi/headers.js';
+import { emptyResponse, problemResponses, textResponse } from '../schemas/responses.js';
 
 /** Where the build writes the dashboard: `packages/server/public` (same from `src/` and `dist/`). */
 export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -28,8 +32,51 @@ const CONTENT_TYPES: Record<string, string> = {
 const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REVALIDATE = 'no-cache';
-/** Kept out of the API description; the dashboard is not part of the API. */
-const HIDDEN = { hide: true } as FastifySchema;
+const NOT_MODIFIED = emptyResponse('Not modified: the `If-None-Match` names this content', {
+  ETag: true,
+});
+
+const PAGE_SCHEMA = {
+  operationId: 'getDashboard',
+  summary: 'The web dashboard',
+  tags: ['dashboard'],
+  headers: Type.Object({ 'if-none-match': RequestHeaders.ifNoneMatch }),
+  response: {
+    200: textResponse('The page (revalidated on every visit)', ['text/html'], { ETag: true }),
+    304: NOT_MODIFIED,
+    ...problemResponses({ 404: '`not_found`: the dashboard is not built (`npm run build`)' }),
+  },
+};
+
+const ASSET_SCHEMA = {
+  operationId: 'getDashboardAsset',
+  summary: 'A script, style sheet or image of the dashboard',
+  tags: ['dashboard'],
+  params: Type.Object({ name: Type.String() }),
+  querystring: Type.Object({
+    v: Type.Optional(
+      Type.String({
+        description:
+          'The content hash the page names: with the right one the answer is cached for good',
+      }),
+    ),
+  }),
+  headers: Type.Object({ 'if-none-match': RequestHeaders.ifNoneMatch }),
+  response: {
+    200: textResponse('The asset', [...new Set(Object.values(CONTENT_TYPES))].map(mediaType), {
+      ETag: true,
+    }),
+    304: NOT_MODIFIED,
+    ...problemResponses({
+      400: '`invalid_request`: a malformed name',
+      404: '`not_found`: no asset of that name',
+    }),
+  },
+};
+
+function mediaType(contentType: string): string {
+  return contentType.split(';', 1)[0] ?? contentType;
+}
 
 interface StaticFile {
   body: Buffer;
@@ -122,9 +169,9 @@ export function registerDashboardRoutes(
     );
     return loading;
   };
-  const routeOptions = { schema: HIDDEN };
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get('/', routeOptions, async (request, reply) => {
+  api.get('/', { schema: PAGE_SCHEMA }, async (request, reply) => {
     const page = (await files())?.get('/');
     if (!page) {
       throw new ProblemError(
@@ -135,11 +182,11 @@ export function registerDashboardRoutes(
     return sendFile(request, reply, page, REVALIDATE);
   });
 
-  app.get('/assets/:name', routeOptions, async (request, reply) => {
-    const { name } = request.params as { name: string };
+  api.get('/assets/:name', { schema: ASSET_SCHEMA }, async (request, reply) => {
+    const { name } = request.params;
     const file = (await files())?.get(`/assets/${name}`);
     if (!file) throw new ProblemError('not_found', `No dashboard asset named ${name}`);
-    const { v } = request.query as { v?: unknown };
+    const { v } = request.query;
     return sendFile(request, reply, file, v === file.hash ? IMMUTABLE : REVALIDATE);
   });
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { sendProblem } from '../plugins/error-handler.js';
-import { problemResponses } from '../schemas/problem.js';
+import { jsonResponse, problemResponses } from '../schemas/responses.js';
 
 const READY_CHECK_TIMEOUT_MS = 2000;
 
@@ -12,9 +12,12 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
     '/healthz',
     {
       schema: {
+        operationId: 'getHealth',
         summary: 'Liveness: the process answers',
         tags: ['operations'],
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        response: {
+          200: jsonResponse('The process is up', Type.Object({ status: Type.Literal('ok') })),
+        },
       },
     },
     async (_request, reply) => {
@@ -27,11 +30,17 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
     '/readyz',
     {
       schema: {
+        operationId: 'getReadiness',
         summary: 'Readiness: the store answers and the server is not shutting down',
         tags: ['operations'],
         response: {
-          200: Type.Object({ status: Type.Literal('ready'), store: Type.String() }),
-          ...problemResponses(503),
+          200: jsonResponse(
+            'Ready to serve',
+            Type.Object({ status: Type.Literal('ready'), store: Type.String() }),
+          ),
+          ...problemResponses({
+            503: '`store_unavailable` (the store does not answer within 2 s) or `shutting_down`',
+          }),
         },
       },
     },

@@ -3,11 +3,12 @@
  * created, completed, failed and canceled jobs for the caller's tenant, read from the context's
  * `StatsRing`, see `stats-ring.ts`).
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { AppContext } from '../context.js';
 import { MAX_WAIT_S } from '../http/conditional.js';
-import { problemResponses } from '../schemas/problem.js';
+import { jsonResponse, problemResponses } from '../schemas/responses.js';
 import {
   STATS_BUCKET_MS,
   STATS_DEFAULT_MINUTES,
@@ -68,14 +69,16 @@ const StatsQuery = Type.Object(
 
 export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void {
   const ring = ctx.stats;
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get(
+  api.get(
     '/v1/settings',
     {
       schema: {
+        operationId: 'getSettings',
         summary: 'The simulation settings of this server (read-only)',
         tags: ['operations'],
-        response: { 200: SettingsSchema, ...problemResponses(401, 429) },
+        response: { 200: jsonResponse('The settings', SettingsSchema) },
       },
     },
     async (_request, reply): Promise<Static<typeof SettingsSchema>> => {
@@ -95,19 +98,23 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: AppContext): void
     },
   );
 
-  app.get(
+  api.get(
     '/v1/stats',
     {
       schema: {
+        operationId: 'getStats',
         summary: "Per-minute counts of the caller's created, completed, failed and canceled jobs",
         tags: ['operations'],
         querystring: StatsQuery,
-        response: { 200: StatsSchema, ...problemResponses(400, 401, 429) },
+        response: {
+          200: jsonResponse('The counts', StatsSchema),
+          ...problemResponses({ 400: '`invalid_request`: a wrong `minutes`' }),
+        },
       },
     },
     async (request, reply): Promise<Static<typeof StatsSchema>> => {
       void reply.header('cache-control', 'no-store');
-      const minutes = (request.query as { minutes?: number }).minutes ?? STATS_DEFAULT_MINUTES;
+      const minutes = request.query.minutes ?? STATS_DEFAULT_MINUTES;
       const now = ctx.clock.now();
       const rows = ring.read(request.tenant, minutes, now);
       const totals = zeroCounts();
