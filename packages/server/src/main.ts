@@ -2,6 +2,7 @@
 /** The server process: configuration from the environment, signals, one-line fatal errors. */
 import { ConfigError, loadConfig } from './config.js';
 import type { RunningServer } from './server.js';
+import { onShutdownSignals } from './shutdown-signals.js';
 
 /** Exit code for a configuration error, as the CLI uses. */
 const EXIT_CONFIG = 2;
@@ -32,25 +33,22 @@ export async function main(): Promise<void> {
     { url: server.url, store: server.context.store.kind },
     `vtrans server listening on ${server.url}`,
   );
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
+  onShutdownSignals({
+    stop: (signal) => {
+      server.app.log.info({ signal }, 'shutting down gracefully');
+      server.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          server.app.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    },
+    again: (signal) => {
       process.stderr.write(`vtrans: ${signal} again, exiting now\n`);
       process.exit(1);
-    }
-    stopping = true;
-    server.app.log.info({ signal }, 'shutting down gracefully');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        server.app.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  // A second signal while shutting down exits at once.
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    },
+  });
 }
 
 await main();
