@@ -27,6 +27,19 @@ export function npmCli(): string {
   return found;
 }
 
+let globalConfig: Promise<string> | undefined;
+
+/**
+ * The npm configuration file of the npm running here (`<prefix>/etc/npmrc`: registry, CA file,
+ * proxy). npm run by another Node would look for it under that Node's prefix instead.
+ */
+export function npmGlobalConfig(): Promise<string> {
+  globalConfig ??= runOk(process.execPath, [npmCli(), 'config', 'get', 'globalconfig'], {
+    cleanEnv: true,
+  }).then((r) => r.stdout.trim());
+  return globalConfig;
+}
+
 /**
  * Packs the three workspaces into `destDir` (their `dist/` must be built: `npm run build`).
  * Returns the tarball paths.
@@ -113,6 +126,7 @@ export async function installConsumer(
     // node-gyp compiles against these headers; without it, a user-level `nodedir` could point
     // at another Node's headers.
     npm_config_nodedir: existsSync(join(prefix, 'include', 'node')) ? prefix : undefined,
+    npm_config_globalconfig: await npmGlobalConfig(),
   };
   const started = Date.now();
   const result = await run(

@@ -12,7 +12,10 @@ export interface RunOptions {
   cwd?: string;
   /** Added to (or, with `cleanEnv`, instead of) this process's environment. */
   env?: Record<string, string | undefined>;
-  /** Start from PATH and HOME only, so nothing of this test run leaks in (npm_* variables). */
+  /**
+   * Start from a few variables only (PATH, HOME, and how to reach the network: proxies, extra CA
+   * certificates), so nothing of this test run leaks in (npm_* variables).
+   */
   cleanEnv?: boolean;
   timeoutMs?: number;
   input?: string;
@@ -26,10 +29,14 @@ export interface RunResult {
   ms: number;
 }
 
-/** The environment a child gets: PATH and HOME only with `cleanEnv`, else this process's. */
+/** What a clean environment keeps: the basics and how this machine reaches the network. */
+const KEPT =
+  /^(PATH|HOME|TMPDIR|LANG|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|(HTTPS?|NO)_PROXY)$/i;
+
+/** The environment a child gets: see {@link RunOptions.cleanEnv}. */
 export function childEnv(options: RunOptions): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = options.cleanEnv
-    ? { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR }
+    ? Object.fromEntries(Object.entries(process.env).filter(([key]) => KEPT.test(key)))
     : { ...process.env };
   for (const [key, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete base[key];
@@ -44,13 +51,17 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
   const child = spawn(command, args, {
     cwd: options.cwd ?? ROOT,
     env: childEnv(options),
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin.end(options.input ?? '');
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  if (child.stdin) {
+    // A child that exits without reading its input is not an error of ours.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input);
+  }
   const timer =
     options.timeoutMs === undefined
       ? undefined
