@@ -11,7 +11,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CJS_PROGRAM, ESM_PROGRAM, TSCONFIGS, TYPED_CONSUMER } from './consumer-files.js';
+import {
+  BROWSER_CONSUMER,
+  CJS_PROGRAM,
+  ESM_PROGRAM,
+  TSCONFIGS,
+  TYPED_CONSUMER,
+} from './consumer-files.js';
 import {
   installConsumer,
   packTarballs,
@@ -106,6 +112,7 @@ describe('the packed packages installed into a blank project', () => {
     async (name) => {
       for (const ext of ['ts', 'mts', 'cts'])
         writeFileSync(join(app(), `typed-consumer.${ext}`), TYPED_CONSUMER);
+      writeFileSync(join(app(), 'browser-consumer.ts'), BROWSER_CONSUMER);
       writeFileSync(join(app(), name), JSON.stringify(TSCONFIGS[name], null, 2));
       const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
       const r = await run(process.execPath, [tsc, '-p', name], { cwd: app(), timeoutMs: 170_000 });
