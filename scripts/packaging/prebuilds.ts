@@ -10,11 +10,19 @@
  * for the Node running this) seeds the cache for that Node.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runOk } from './run.js';
 
-/** Kept under node_modules, so `npm ci` (a clean machine) starts it empty. */
-export const PREBUILDS_DIR = join(ROOT, 'node_modules', '.cache', 'vtrans-prebuilds');
+/**
+ * In the user's cache directory, like npm's own cache: kept across clones and `npm ci` on this
+ * machine, empty on a new one.
+ */
+export const PREBUILDS_DIR = join(
+  process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'),
+  'vtrans',
+  'better-sqlite3-prebuilds',
+);
 
 const ADDON = join('build', 'Release', 'better_sqlite3.node');
 

@@ -181,7 +181,11 @@ function report(rows: Row[], totalMs: number): void {
   console.log('\nphases:');
   for (const [name, ms] of phases)
     console.log(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${name}`);
-  console.log(`test:runtimes: ${(totalMs / 1000).toFixed(0)} s in all`);
+  console.log(
+    `test:runtimes: ${(totalMs / 1000).toFixed(0)} s of checks, ` +
+      `${process.uptime().toFixed(0)} s since the process started`,
+  );
 }
 
-process.exitCode = await main();
+// Exit at once: keep-alive sockets to the servers stopped above would hold the event loop open.
+process.exit(await main());
