@@ -31,6 +31,7 @@ const KINDS = {
   ],
   process: [
     'packages/cli/test/**/*.test.ts',
+    'scripts/**/*.test.ts',
     'examples/**/*.test.ts',
     ...['auth', 'config', 'durability', 'durability-load', 'sqlite-store'].map(server),
   ],

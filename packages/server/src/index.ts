@@ -15,6 +15,11 @@ export { createContext, type AppContext } from './context.js';
 export { ERROR_CODES, ProblemError, type ErrorCode, type ProblemDetails } from './errors.js';
 export { startServer, type RunningServer, type StartServerOptions } from './server.js';
 export {
+  onShutdownSignals,
+  SIGNAL_ECHO_WINDOW_MS,
+  type ShutdownSignalHandlers,
+} from './shutdown-signals.js';
+export {
   JOB_STAGES,
   JOB_STATUSES,
   materialize,

@@ -2,6 +2,7 @@
 /** The server process: configuration from the environment, signals, one-line fatal errors. */
 import { ConfigError, loadConfig } from './config.js';
 import type { RunningServer } from './server.js';
+import { onShutdownSignals } from './shutdown-signals.js';
 
 /** Exit code for a configuration error, as the CLI uses. */
 const EXIT_CONFIG = 2;
@@ -30,22 +31,20 @@ export async function main(): Promise<void> {
     process.stderr.write(`vtrans: could not start the server: ${message}\n`);
     process.exit(1);
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
+  onShutdownSignals({
+    // close() writes the last line: "stopped cleanly in N ms", or why not.
+    stop: () => {
+      server.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    },
+    // A second signal while shutting down exits at once.
+    again: (signal) => {
       process.stderr.write(`vtrans: ${signal} again, exiting now\n`);
       process.exit(1);
-    }
-    stopping = true;
-    // close() writes the last line: "stopped cleanly in N ms", or why not.
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  // A second signal while shutting down exits at once.
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    },
+  });
 }
 
 await main();

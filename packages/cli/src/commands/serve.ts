@@ -130,24 +130,23 @@ export async function runServe(
   if (config.logLevel === 'silent') io.err(`vtrans: listening on ${server.url}`);
   const running = server;
   return new Promise<ExitCode>((resolve) => {
-    let isStopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (isStopping) {
+    // Still listening after the close: the echo of the first signal may arrive later.
+    module.onShutdownSignals({
+      stop: () => {
+        running.close().then(
+          () => resolve(EXIT.ok),
+          (error: unknown) => {
+            io.err(
+              `vtrans: shutdown failed: ${error instanceof Error ? error.message : String(error)}`,
+            );
+            resolve(EXIT.api);
+          },
+        );
+      },
+      again: (signal) => {
         io.err(`vtrans: ${signal} again, exiting now`);
         process.exit(EXIT.interrupted);
-      }
-      isStopping = true;
-      running.close().then(
-        () => resolve(EXIT.ok),
-        (error: unknown) => {
-          io.err(
-            `vtrans: shutdown failed: ${error instanceof Error ? error.message : String(error)}`,
-          );
-          resolve(EXIT.api);
-        },
-      );
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+      },
+    });
   });
 }
