@@ -14,9 +14,13 @@ export const MAIN_JS = fileURLToPath(new URL('../../dist/main.js', import.meta.u
 
 const running = new Set<ServerProcess>();
 
-afterAll(async () => {
-  await Promise.all([...running].map((p) => p.kill('SIGKILL')));
-});
+// Under vitest, whatever a test file left running is stopped after it; a bench run by tsx
+// (bench/nemesis) stops its own processes.
+if (process.env.VITEST) {
+  afterAll(async () => {
+    await Promise.all([...running].map((p) => p.kill('SIGKILL')));
+  });
+}
 
 /** A port nobody listens on right now (PORT=0 would not tell us which one the server took). */
 export function freePort(): Promise<number> {

@@ -18,9 +18,13 @@ export const NO_REDIS_MESSAGE =
 
 const running = new Set<RedisServer>();
 
-afterAll(async () => {
-  await Promise.all([...running].map((r) => r.stop()));
-});
+// Under vitest, whatever a test file left running is stopped after it; a bench run by tsx
+// (bench/nemesis) stops its own processes.
+if (process.env.VITEST) {
+  afterAll(async () => {
+    await Promise.all([...running].map((r) => r.stop()));
+  });
+}
 
 export interface RedisServer {
   readonly port: number;

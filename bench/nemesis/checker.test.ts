@@ -1,0 +1,485 @@
+/**
+ * The checker against hand-made histories: a clean one passes, and each kind of anomaly planted in
+ * it is reported under its kind — a checker that cannot fail would prove nothing.
+ */
+import type { Job } from '@vtrans/client';
+import { describe, expect, it } from 'vitest';
+import { check } from './checker.js';
+import { History, type EventSession, type WebhookArrival } from './history.js';
+import type { LoggedEvent, Truth } from './truth.js';
+
+const T0 = 1_700_000_000_000;
+
+function job(id: string, status: string, endedAt: number | null = null): Job {
+  return {
+    id,
+    status,
+    progress: status === 'completed' ? 1 : 0,
+    stage: status === 'pending' ? 'queued' : null,
+    source_url: `https://example.com/nemesis/key-${id}.mp4`,
+    target_language: 'es',
+    created_at: new Date(T0).toISOString(),
+    updated_at: new Date(endedAt ?? T0).toISOString(),
+    eta: null,
+    completed_at: endedAt === null ? null : new Date(endedAt).toISOString(),
+    error: null,
+    result: null,
+    version: status === 'pending' ? 1 : 2,
+  };
+}
+
+const event = (
+  id: string,
+  type: string,
+  jobId: string,
+  status: string,
+  at: number,
+): LoggedEvent => ({
+  id,
+  type,
+  jobId,
+  status,
+  stage: status === 'pending' ? 'queued' : null,
+  at,
+});
+
+/**
+ * Two jobs of acme (a completed one with a webhook, a canceled one), one of globex; every client
+ * saw what happened, a reader read acme's log across a reconnect.
+ */
+function cleanRun(): { history: History; truth: Truth } {
+  const h = new History();
+  const create = (tenant: string, key: string, jobId: string, start: number) =>
+    h.op({
+      kind: 'create',
+      tenant,
+      key,
+      bodyTag: key,
+      purpose: 'first',
+      start,
+      end: start + 5,
+      result: { ok: true, jobId, replayed: false },
+    });
+  create('acme', 'key-a1', 'a1', T0);
+  create('acme', 'key-a2', 'a2', T0 + 10);
+  create('globex', 'key-g1', 'g1', T0 + 20);
+  h.callbacks.set('a1', ['job.completed', 'job.failed', 'job.canceled']);
+  h.op({
+    kind: 'wait',
+    tenant: 'acme',
+    jobId: 'a1',
+    strategy: 'auto',
+    start: T0 + 5,
+    end: T0 + 1010,
+    outcome: { kind: 'completed', finalStatus: 'completed' },
+  });
+  h.op({
+    kind: 'wait',
+    tenant: 'acme',
+    jobId: 'a2',
+    strategy: 'sse',
+    start: T0 + 15,
+    end: T0 + 510,
+    outcome: { kind: 'canceled', finalStatus: 'canceled' },
+  });
+  h.op({
+    kind: 'cancel',
+    tenant: 'acme',
+    jobId: 'a2',
+    start: T0 + 500,
+    end: T0 + 505,
+    outcome: 'canceled',
+  });
+  h.op({
+    kind: 'probe',
+    tenant: 'globex',
+    jobId: 'a1',
+    owner: 'acme',
+    action: 'get',
+    start: T0 + 600,
+    end: T0 + 601,
+    outcome: 'not-found',
+  });
+  const read = (
+    jobId: string,
+    tenant: string,
+    status: 'pending' | 'completed' | 'canceled',
+    start: number,
+  ) =>
+    h.observe({
+      tenant,
+      jobId,
+      status,
+      kind: 'read',
+      start,
+      end: start + 2,
+      source: 'GET /v1/jobs/{id}',
+    });
+  read('a1', 'acme', 'pending', T0 + 100);
+  read('a1', 'acme', 'completed', T0 + 1100);
+  read('a2', 'acme', 'canceled', T0 + 700);
+  read('g1', 'globex', 'completed', T0 + 2100);
+  const log: LoggedEvent[] = [
+    event(`${T0}-0`, 'job.created', 'a1', 'pending', T0),
+    event(`${T0 + 10}-0`, 'job.created', 'a2', 'pending', T0 + 10),
+    event(`${T0 + 503}-0`, 'job.canceled', 'a2', 'canceled', T0 + 503),
+    event(`${T0 + 1000}-0`, 'job.completed', 'a1', 'completed', T0 + 1000),
+  ];
+  const globexLog = [
+    event(`${T0 + 20}-0`, 'job.created', 'g1', 'pending', T0 + 20),
+    event(`${T0 + 2000}-0`, 'job.completed', 'g1', 'completed', T0 + 2000),
+  ];
+  const received = (e: LoggedEvent) => ({
+    id: e.id,
+    type: e.type,
+    jobId: e.jobId,
+    status: e.status,
+    eventAt: e.at,
+    receivedAt: e.at + 3,
+  });
+  const session = (lastEventId: string | undefined, events: LoggedEvent[]): EventSession => ({
+    reader: 'acme/events-replay',
+    tenant: 'acme',
+    lastEventId,
+    start: T0,
+    end: T0 + 2000,
+    status: 200,
+    events: events.map(received),
+    endReason: 'closed',
+  });
+  h.sessions.push(session('0-0', log.slice(0, 2)), session(log[1].id, log.slice(2)));
+  h.arrivals.push(
+    arrival('msg_a1_6', 'a1', T0 + 1003, 500),
+    arrival('msg_a1_6', 'a1', T0 + 1210, 204),
+  );
+  const truth: Truth = {
+    listed: new Map([
+      ['a1', { tenant: 'acme', job: job('a1', 'completed', T0 + 1000) }],
+      ['a2', { tenant: 'acme', job: job('a2', 'canceled', T0 + 503) }],
+      ['g1', { tenant: 'globex', job: job('g1', 'completed', T0 + 2000) }],
+    ]),
+    final: new Map([
+      ['a1', job('a1', 'completed', T0 + 1000)],
+      ['a2', job('a2', 'canceled', T0 + 503)],
+      ['g1', job('g1', 'completed', T0 + 2000)],
+    ]),
+    events: new Map([
+      ['acme', log],
+      ['globex', globexLog],
+    ]),
+    streamIds: new Map([
+      ['acme', log.map((e) => e.id)],
+      ['globex', globexLog.map((e) => e.id)],
+    ]),
+    deliveries: new Map([
+      [
+        'a1',
+        [
+          {
+            id: 'msg_a1_6',
+            event_type: 'job.completed',
+            state: 'succeeded',
+            attempts: 2,
+            history: [
+              { attempt: 1, at: '', status_code: 500, error: null },
+              { attempt: 2, at: '', status_code: 204, error: null },
+            ],
+          },
+        ],
+      ],
+    ]),
+  };
+  return { history: h, truth };
+}
+
+function arrival(webhookId: string, jobId: string, at: number, answered: number): WebhookArrival {
+  return {
+    at,
+    tenant: 'acme',
+    webhookId,
+    signatureOk: true,
+    type: 'job.completed',
+    jobId,
+    status: 'completed',
+    stage: null,
+    eventTimestamp: new Date(T0 + 1000).toISOString(),
+    bodyHash: `body-of-${webhookId}`,
+    answered,
+    late: false,
+  };
+}
+
+const kindsOf = (run: { history: History; truth: Truth }, unresolvedKeys: string[] = []) =>
+  check(run.history, run.truth, { unresolvedKeys, startedAt: T0 }).byKind;
+
+describe('the nemesis checker', () => {
+  it('finds nothing in a history where everything went right', () => {
+    const verdict = check(cleanRun().history, cleanRun().truth, {
+      unresolvedKeys: [],
+      startedAt: T0,
+    });
+    expect(verdict.anomalies).toEqual([]);
+    expect(verdict.checked['creates acknowledged (201)']).toBe(3);
+    expect(verdict.checked['webhook events expected']).toBe(1);
+  });
+
+  it('reports an acknowledged create whose job is gone, and one read as 404 after its 201', () => {
+    const run = cleanRun();
+    run.truth.final.set('a1', 'missing');
+    run.history.observe({
+      tenant: 'acme',
+      jobId: 'a2',
+      status: 'missing',
+      kind: 'read',
+      start: T0 + 50,
+      end: T0 + 52,
+      source: 'GET /v1/jobs/{id}',
+    });
+    expect(kindsOf(run)).toMatchObject({ 'lost-create': 1, 'acked-job-missing': 1 });
+  });
+
+  it('reports one key answered with two jobs, a reused key accepted, and a create never answered', () => {
+    const run = cleanRun();
+    run.history.op({
+      kind: 'create',
+      tenant: 'acme',
+      key: 'key-a1',
+      bodyTag: 'key-a1',
+      purpose: 'replay',
+      start: T0 + 900,
+      end: T0 + 905,
+      result: { ok: true, jobId: 'a2', replayed: true },
+    });
+    run.history.op({
+      kind: 'create',
+      tenant: 'acme',
+      key: 'key-a2',
+      bodyTag: 'key-a2+reuse',
+      purpose: 'reuse',
+      start: T0 + 900,
+      end: T0 + 905,
+      result: { ok: true, jobId: 'a9', replayed: false },
+    });
+    expect(kindsOf(run, ['acme:key-zz'])).toMatchObject({
+      'idempotency-split': 1,
+      'idempotency-reuse-accepted': 1,
+      'create-unresolved': 1,
+    });
+  });
+
+  it('reports two listed jobs made from one key', () => {
+    const run = cleanRun();
+    run.truth.listed.set('a3', {
+      tenant: 'acme',
+      job: {
+        ...job('a3', 'completed', T0 + 900),
+        source_url: 'https://example.com/nemesis/key-a1.mp4',
+      },
+    });
+    expect(kindsOf(run)).toMatchObject({ 'idempotency-split': 1 });
+  });
+
+  it('reports a wait that ended with a wrong outcome, an untyped error, or not at all', () => {
+    const run = cleanRun();
+    const wait = (jobId: string, outcome: Parameters<History['op']>[0] & { kind: 'wait' }) =>
+      run.history.op(outcome);
+    wait('a2', {
+      kind: 'wait',
+      tenant: 'acme',
+      jobId: 'a2',
+      strategy: 'long-poll',
+      start: T0,
+      end: T0 + 600,
+      outcome: { kind: 'completed', finalStatus: 'completed' },
+    });
+    wait('a1', {
+      kind: 'wait',
+      tenant: 'acme',
+      jobId: 'a1',
+      strategy: 'auto',
+      start: T0,
+      end: T0 + 600,
+      outcome: { kind: 'untyped-error', message: 'boom' },
+    });
+    wait('g1', {
+      kind: 'wait',
+      tenant: 'globex',
+      jobId: 'g1',
+      strategy: 'auto',
+      start: T0,
+      end: T0 + 600,
+      outcome: { kind: 'unsettled' },
+    });
+    wait('g1', {
+      kind: 'wait',
+      tenant: 'globex',
+      jobId: 'g1',
+      strategy: 'auto',
+      start: T0,
+      end: T0 + 600,
+      outcome: { kind: 'typed-error', name: 'WaitTimeoutError', message: 'late' },
+    });
+    const verdict = check(run.history, run.truth, { unresolvedKeys: [], startedAt: T0 });
+    expect(verdict.byKind).toMatchObject({
+      'wrong-wait': 1,
+      'wait-untyped-error': 1,
+      'wait-unsettled': 1,
+    });
+    expect(verdict.notes).toContain('1 waits ended with WaitTimeoutError (documented)');
+  });
+
+  it('reports a job seen completed and later canceled, and a pending read after an ended one', () => {
+    const run = cleanRun();
+    run.history.observe({
+      tenant: 'acme',
+      jobId: 'a2',
+      status: 'completed',
+      kind: 'read',
+      start: T0 + 400,
+      end: T0 + 402,
+      source: 'GET /v1/jobs/{id}',
+    });
+    run.history.observe({
+      tenant: 'acme',
+      jobId: 'a1',
+      status: 'pending',
+      kind: 'read',
+      start: T0 + 1200,
+      end: T0 + 1202,
+      source: 'GET /v1/jobs?ids=',
+    });
+    expect(kindsOf(run)).toMatchObject({ 'terminal-flip': 1, 'stale-read': 1 });
+  });
+
+  it('does not take an event or a replayed create for a read of the present', () => {
+    const run = cleanRun();
+    run.history.observe({
+      tenant: 'acme',
+      jobId: 'a1',
+      status: 'pending',
+      kind: 'record',
+      start: T0 + 1500,
+      end: T0 + 1500,
+      source: 'GET /v1/events',
+    });
+    expect(kindsOf(run)).toEqual({});
+  });
+
+  it('reports a cancel answered 409 for a job that ends canceled', () => {
+    const run = cleanRun();
+    run.history.observe({
+      tenant: 'acme',
+      jobId: 'a2',
+      status: 'finished',
+      kind: 'read',
+      start: T0 + 800,
+      end: T0 + 801,
+      source: 'cancelJob 409',
+    });
+    expect(kindsOf(run)).toMatchObject({ 'terminal-flip': 1 });
+  });
+
+  it('reports a reader that missed an event across a reconnect, got one twice, or one the log lacks', () => {
+    const gap = cleanRun();
+    gap.history.sessions[1].events.shift();
+    expect(kindsOf(gap)).toMatchObject({ 'event-gap': 1 });
+    const dup = cleanRun();
+    const again = dup.history.sessions[0].events[1];
+    dup.history.sessions[1].events.unshift({ ...again });
+    expect(kindsOf(dup)).toMatchObject({ 'event-order': 1 });
+    const unknown = cleanRun();
+    unknown.history.sessions[1].events.push({ ...again, id: `${T0 + 5000}-0` });
+    expect(kindsOf(unknown)).toMatchObject({ 'event-unknown': 1 });
+  });
+
+  it('reports a replay from the start that skipped the first event, and a reader left behind', () => {
+    const run = cleanRun();
+    run.history.sessions[0].events.shift();
+    run.history.sessions[1].events.pop();
+    expect(kindsOf(run)).toMatchObject({ 'event-gap': 1, 'event-reader-behind': 1 });
+  });
+
+  it('reports a log without a terminal event, with two, and one that differs from the stream', () => {
+    const run = cleanRun();
+    run.truth.events.get('globex')!.pop();
+    run.truth.events
+      .get('acme')!
+      .push(event(`${T0 + 1001}-0`, 'job.failed', 'a1', 'error', T0 + 1001));
+    const verdict = check(run.history, run.truth, { unresolvedKeys: [], startedAt: T0 });
+    expect(verdict.byKind['event-log']).toBe(2);
+    expect(verdict.byKind['event-log-vs-stream']).toBe(2);
+  });
+
+  it('reports a webhook never answered 2xx, one under two ids, a bad signature, an unknown event', () => {
+    const run = cleanRun();
+    run.history.arrivals.splice(1, 1);
+    expect(kindsOf(run)).toMatchObject({ 'webhook-missing': 1 });
+    const unstable = cleanRun();
+    unstable.history.arrivals[1] = {
+      ...unstable.history.arrivals[1],
+      webhookId: 'msg_a1_7',
+      signatureOk: false,
+    };
+    expect(kindsOf(unstable)).toMatchObject({
+      'webhook-id-unstable': 1,
+      'webhook-bad-signature': 1,
+    });
+    const unknown = cleanRun();
+    unknown.history.arrivals.push({
+      ...arrival('msg_a2_6', 'a2', T0 + 600, 204),
+      type: 'job.completed',
+    });
+    expect(kindsOf(unknown)).toMatchObject({ 'webhook-unknown-event': 1 });
+  });
+
+  it('tells a resend after a kill from a second send by a live instance', () => {
+    const twice = cleanRun();
+    twice.history.arrivals.push(arrival('msg_a1_6', 'a1', T0 + 1215, 204));
+    expect(kindsOf(twice)).toMatchObject({ 'webhook-double-send': 1 });
+    const afterKill = cleanRun();
+    afterKill.history.arrivals.push(arrival('msg_a1_6', 'a1', T0 + 9300, 204));
+    afterKill.history.faults.push({
+      kind: 'instance-kill',
+      target: 'vtrans-b',
+      start: T0 + 1300,
+      end: T0 + 3000,
+      detail: '',
+    });
+    const verdict = check(afterKill.history, afterKill.truth, {
+      unresolvedKeys: [],
+      startedAt: T0,
+    });
+    expect(verdict.anomalies).toEqual([]);
+    expect(verdict.notes).toContain(
+      '1 webhook resends after a kill between sending and recording (documented)',
+    );
+    const unseen = cleanRun();
+    unseen.history.arrivals.shift();
+    expect(kindsOf(unseen)).toMatchObject({ 'webhook-attempt-unseen': 1 });
+  });
+
+  it("reports a tenant that saw another's job: in an answer, a probe, a listing", () => {
+    const run = cleanRun();
+    run.history.observe({
+      tenant: 'globex',
+      jobId: 'a1',
+      status: 'completed',
+      kind: 'read',
+      start: T0 + 1500,
+      end: T0 + 1502,
+      source: 'GET /v1/jobs?ids=',
+    });
+    run.history.op({
+      kind: 'probe',
+      tenant: 'globex',
+      jobId: 'a2',
+      owner: 'acme',
+      action: 'cancel',
+      start: T0,
+      end: T0 + 1,
+      outcome: 'leaked',
+    });
+    run.truth.listed.set('a1', { tenant: 'globex', job: job('a1', 'completed', T0 + 1000) });
+    expect(kindsOf(run)['tenant-leak']).toBeGreaterThanOrEqual(3);
+  });
+});
