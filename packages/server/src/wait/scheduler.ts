@@ -44,6 +44,8 @@ export class Scheduler {
   #flushing: Promise<void> | undefined;
   #lastFlushAt = -Infinity;
   #unsubscribe: (() => void) | undefined;
+  /** Reads of new jobs to try again (the store did not answer). */
+  readonly #retries = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly store: Store,
@@ -70,6 +72,8 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.#running = false;
     this.#unsubscribe?.();
+    for (const retry of this.#retries) clearTimeout(retry);
+    this.#retries.clear();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Infinity;
@@ -89,7 +93,15 @@ export class Scheduler {
       const record = await this.store.getJob(id);
       if (record && !this.#current.has(id)) this.track(record);
     } catch (err) {
-      this.log.warn({ err, jobId: id }, 'scheduler could not read a new job');
+      // Read again later: if no instance tracks the job, its events are never written.
+      this.log.warn({ err, jobId: id }, 'scheduler could not read a new job; retrying');
+      if (!this.#running) return;
+      const retry = setTimeout(() => {
+        this.#retries.delete(retry);
+        void this.#trackById(id);
+      }, RETRY_AFTER_STORE_ERROR_MS);
+      retry.unref?.();
+      this.#retries.add(retry);
     }
   }
 
