@@ -105,7 +105,8 @@ export async function cancelJob(ctx: AppContext, tenant: string, id: string): Pr
     case 'missing':
       throw new ProblemError('job_not_found', `No job with id ${JSON.stringify(id)}`);
     case 'finished': {
-      const job = materialize(result.record, now);
+      // A shared store may judge it finished after `now` (the cancel waited): say how it ended.
+      const job = materialize(result.record, Math.max(now, result.record.finishAt));
       throw new ProblemError(
         'job_not_cancelable',
         `Job ${id} already ended with status ${job.status}`,
