@@ -87,6 +87,22 @@ export async function getOwnRecord(
   return record;
 }
 
+/**
+ * The job as the tenant sees it, evaluated at the instant the read was asked for (or `notBefore`,
+ * a notice's instant, if later) — never at the instant the answer came back: a record read before
+ * a cancel and evaluated after the finish instant would say "completed" for a canceled job.
+ */
+export async function readOwnJob(
+  ctx: AppContext,
+  tenant: string,
+  id: string,
+  notBefore = 0,
+): Promise<Job> {
+  const askedAt = ctx.clock.now();
+  const record = await getOwnRecord(ctx, tenant, id);
+  return materialize(record, Math.max(askedAt, notBefore));
+}
+
 export async function cancelJob(ctx: AppContext, tenant: string, id: string): Promise<Job> {
   await getOwnRecord(ctx, tenant, id);
   if (id === DEFAULT_JOB_ID) {

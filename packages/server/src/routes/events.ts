@@ -69,9 +69,11 @@ export function registerEventRoutes(app: FastifyInstance, ctx: AppContext): void
         chain = chain
           .then(async () => {
             if (stream.isClosed) return;
+            // Evaluated at the instant asked for (see job-service.ts, `readOwnJob`).
+            const askedAt = ctx.clock.now();
             const record = await ctx.store.getJob(id);
             if (!record) return stream.close();
-            const job = materialize(record, Math.max(ctx.clock.now(), notBefore));
+            const job = materialize(record, Math.max(askedAt, notBefore));
             const changed = !sent || sent.version !== job.version || sent.stage !== job.stage;
             const alreadySeen = !sent && job.version <= resumeVersion && !isTerminal(job.status);
             if (changed && !alreadySeen)

@@ -4,10 +4,10 @@ import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { ProblemError } from '../errors.js';
 import { etagMatches, jobEtag, parseIfNoneMatch, versionFromTags } from '../http/conditional.js';
-import { cancelJob, createJob, getOwnRecord } from '../job-service.js';
+import { cancelJob, createJob, readOwnJob } from '../job-service.js';
 import { CreateJobBody, JobIdParams, WaitQuery } from '../schemas/job.js';
 import { problemResponses } from '../schemas/problem.js';
-import { isTerminal, materialize, type Job } from '../sim/job-model.js';
+import { isTerminal, type Job } from '../sim/job-model.js';
 import { typeErrors } from '../http/strict-types.js';
 import { holdForChange } from '../wait/hold.js';
 import { disconnectSignal, requestedWaitS, setJobHeaders, setWaitHeaders } from './job-reply.js';
@@ -91,15 +91,14 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
             waitMs: waitS * 1000,
             signals: [ctx.waiters.shutdownSignal, disconnectSignal(reply)],
             check: async (notBefore) => {
-              const record = await getOwnRecord(ctx, request.tenant, id);
-              last = materialize(record, Math.max(ctx.clock.now(), notBefore));
+              last = await readOwnJob(ctx, request.tenant, id, notBefore);
               baseline ??= last.version;
               return last.version !== baseline || isTerminal(last.status) ? last : undefined;
             },
           });
           job = answer ?? (last as Job);
         } else {
-          job = materialize(await getOwnRecord(ctx, request.tenant, id), ctx.clock.now());
+          job = await readOwnJob(ctx, request.tenant, id);
         }
       } finally {
         release?.();

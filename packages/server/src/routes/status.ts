@@ -36,8 +36,10 @@ export function registerStatusRoute(app: FastifyInstance, ctx: AppContext): void
     },
     async (request, reply) => {
       const { job_id: jobId } = request.query as { job_id?: string };
+      // Evaluated at the instant asked for (see job-service.ts, `readOwnJob`).
+      const askedAt = ctx.clock.now();
       const record = await getOwnRecord(ctx, request.tenant, jobId ?? DEFAULT_JOB_ID);
-      const status = statusAt(record, ctx.clock.now());
+      const status = statusAt(record, askedAt);
       void reply.header('cache-control', 'no-store');
       return { result: status === 'canceled' ? 'error' : status };
     },
