@@ -72,3 +72,27 @@ describe('the instant a read is evaluated at', () => {
     });
   }
 });
+
+describe('the finish instant', () => {
+  it('a job is not reported ended before the clock reaches it, even when the timer fires early', async () => {
+    // The scheduler's timer runs on real time; this clock lags it by a millisecond, as Date.now()
+    // sometimes lags a timer. A long poll answered "completed" then would contradict a cancel
+    // that the clock still allows.
+    const clock = createManualClock();
+    const srv = await startTestServer({ store: 'memory', clock });
+    const created = await fetch(`${srv.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ simulate: { duration_ms: 150 } }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    const poll = fetch(`${srv.url}/v1/jobs/${id}`, { headers: { prefer: 'wait=5' } });
+    clock.advance(149);
+    await new Promise((r) => setTimeout(r, 300));
+    const cancel = await fetch(`${srv.url}/v1/jobs/${id}/cancel`, { method: 'POST' });
+    const polled = (await (await poll).json()) as { status: string };
+    if (cancel.status === 200) expect(polled.status).toBe('canceled');
+    else expect(polled.status).not.toBe('canceled');
+    expect(cancel.status).toBe(200);
+  });
+});

@@ -20,8 +20,6 @@ interface Entry {
 
 /** Node's setTimeout cannot wait longer than this. */
 const MAX_TIMER_MS = 2_147_483_647;
-/** Timers fire up to a millisecond early against `Date.now()`; treat such entries as due. */
-const EARLY_FIRE_TOLERANCE_MS = 2;
 const RETRY_AFTER_STORE_ERROR_MS = 1000;
 /**
  * Events due within this window share one store write. Waiters are woken before the write (they
@@ -146,20 +144,20 @@ export class Scheduler {
       const now = this.clock.now();
       for (
         let top = this.#heap.peek();
-        top && top.at <= now + EARLY_FIRE_TOLERANCE_MS;
+        // A timer may fire a hair before the clock reaches the instant: then it is armed again
+        // for the rest. Announcing a job ended early would contradict a cancel the clock allows.
+        top && top.at <= now;
         top = this.#heap.peek()
       ) {
         this.#heap.pop();
         if (this.#current.get(top.record.id) !== top) continue;
         this.#current.delete(top.record.id);
-        // The timer may run a hair before the instant: evaluate the job at the instant itself.
-        const at = Math.max(now, top.at);
-        const step = Math.max(top.step, stepAt(top.record, at));
+        const step = Math.max(top.step, stepAt(top.record, now));
         this.#pending.push({
-          emission: { id: top.record.id, step, event: eventForStep(top.record, step, at) },
+          emission: { id: top.record.id, step, event: eventForStep(top.record, step, now) },
           record: top.record,
         });
-        this.hub.publish({ jobId: top.record.id, tenant: top.record.tenant, at });
+        this.hub.publish({ jobId: top.record.id, tenant: top.record.tenant, at: now });
         if (step < TERMINAL_STEP) {
           this.#queue({
             at: stepInstant(top.record, step + 1),
