@@ -3,8 +3,8 @@
  * the event log shows it happened) reached the receiver with a 2xx at least once; all sends of one
  * event carry one `webhook-id` and one body, signed with the tenant's secret; and no attempt was
  * sent twice — more sends than the attempts the deployment recorded are allowed only where a
- * process was killed between two sends of the delivery (a crash between sending and recording: the
- * documented exception).
+ * process on the send's path (the instance, or Redis) was killed between a send and its recording
+ * (a crash between sending and recording: the documented exception).
  */
 import type { Findings } from './anomalies.js';
 import { groupBy, type FaultRecord, type History } from './history.js';
@@ -13,12 +13,24 @@ import type { Truth } from './truth.js';
 const keyOf = (jobId: string, type: string, stage: string | null) =>
   `${jobId}|${type}|${stage ?? ''}`;
 
-/** Kills between two instants: each one explains one repeated send. */
-function killsBetween(faults: readonly FaultRecord[], from: number, to: number): number {
-  return faults.filter(
+/**
+ * Around a send, the window in which a crash leaves it unrecorded: the attempt began before the
+ * send arrived (the sender resolved and connected) and is recorded just after the answer.
+ */
+const SEND_BEGAN_BEFORE_MS = 2000;
+const RECORDED_WITHIN_MS = 3000;
+
+/**
+ * Whether a process on the send's path — the instance, or Redis where it is recorded — was killed
+ * between the send and its recording (an instance dies at once; Redis stays down a while).
+ */
+function crashedAround(faults: readonly FaultRecord[], sentAt: number, nextAt: number): boolean {
+  return faults.some(
     (f) =>
-      (f.kind === 'instance-kill' || f.kind === 'redis-kill') && f.start >= from && f.start <= to,
-  ).length;
+      (f.kind === 'instance-kill' || f.kind === 'redis-kill') &&
+      f.start <= Math.min(nextAt, sentAt + RECORDED_WITHIN_MS) &&
+      (f.kind === 'redis-kill' ? f.end : f.start) >= sentAt - SEND_BEGAN_BEFORE_MS,
+  );
 }
 
 export function checkWebhooks(history: History, truth: Truth, f: Findings): void {
@@ -83,7 +95,7 @@ export function checkWebhooks(history: History, truth: Truth, f: Findings): void
     const sorted = [...arrivals].sort((a, b) => a.at - b.at);
     let explained = 0;
     for (let i = 1; i < sorted.length; i++) {
-      explained += Math.min(1, killsBetween(history.faults, sorted[i - 1].at, sorted[i].at));
+      if (crashedAround(history.faults, sorted[i - 1].at, sorted[i].at)) explained++;
     }
     if (extra > explained) {
       const times = sorted.map((a) => a.at - sorted[0].at).join(', ');
@@ -98,7 +110,7 @@ export function checkWebhooks(history: History, truth: Truth, f: Findings): void
   }
   if (resends > 0) {
     f.notes.push(
-      `${resends} webhook resends after a kill between sending and recording (documented)`,
+      `${resends} webhook resends after a crash between sending and recording (documented)`,
     );
   }
 }

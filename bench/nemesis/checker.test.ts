@@ -451,8 +451,30 @@ describe('the nemesis checker', () => {
     });
     expect(verdict.anomalies).toEqual([]);
     expect(verdict.notes).toContain(
-      '1 webhook resends after a kill between sending and recording (documented)',
+      '1 webhook resends after a crash between sending and recording (documented)',
     );
+    // Redis killed just before the send arrived: the attempt could not be recorded.
+    const redisDown = cleanRun();
+    redisDown.history.arrivals.push(arrival('msg_a1_6', 'a1', T0 + 10_300, 204));
+    redisDown.history.faults.push({
+      kind: 'redis-kill',
+      target: 'redis',
+      start: T0 + 1205,
+      end: T0 + 2800,
+      detail: '',
+    });
+    expect(kindsOf(redisDown)).toEqual({});
+    // A kill long after the send explains nothing.
+    const unrelated = cleanRun();
+    unrelated.history.arrivals.push(arrival('msg_a1_6', 'a1', T0 + 10_300, 204));
+    unrelated.history.faults.push({
+      kind: 'instance-kill',
+      target: 'vtrans-a',
+      start: T0 + 8000,
+      end: T0 + 9000,
+      detail: '',
+    });
+    expect(kindsOf(unrelated)).toMatchObject({ 'webhook-double-send': 1 });
     const unseen = cleanRun();
     unseen.history.arrivals.shift();
     expect(kindsOf(unseen)).toMatchObject({ 'webhook-attempt-unseen': 1 });

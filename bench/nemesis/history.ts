@@ -193,7 +193,11 @@ export class History {
     }
     counts['http exchanges'] = this.exchanges.length;
     for (const e of this.exchanges) {
-      if (e.status === null || e.status >= 500) add(`http ${e.status ?? 'no answer'}`);
+      if (e.status !== null) {
+        if (e.status >= 500) add(`http ${e.status}`);
+      } else if (e.error?.startsWith('AbortError')) add('http abandoned by the client');
+      else if (e.error?.startsWith('TimeoutError')) add('http timed out (client side)');
+      else add('http no answer (refused, reset)');
     }
     counts['event sessions'] = this.sessions.length;
     counts['events received'] = this.sessions.reduce((n, s) => n + s.events.length, 0);
