@@ -133,6 +133,8 @@ export function registerEventRoutes(app: FastifyInstance, ctx: AppContext): void
           const page = await ctx.store.readEvents(request.tenant, lastId, REPLAY_PAGE);
           for (const event of page) deliver(event);
           if (page.length < REPLAY_PAGE) replaying = false;
+          // At the consumer's pace: a backlog written at once would trip the slow-consumer limit.
+          else await stream.drained();
         }
       } catch (err) {
         request.log.warn({ err }, 'event replay failed');
