@@ -186,8 +186,14 @@ export class History {
     const counts: Record<string, number> = {};
     const add = (key: string) => (counts[key] = (counts[key] ?? 0) + 1);
     for (const op of this.ops) {
-      if (op.kind === 'create') add(`create ${op.purpose} ${op.result.ok ? 'ok' : 'failed'}`);
-      else if (op.kind === 'wait') add(`wait ${op.outcome.kind}`);
+      if (op.kind === 'create') {
+        const r = op.result;
+        add(
+          r.ok
+            ? `create ${op.purpose} ok`
+            : `create ${op.purpose} failed: ${[r.error, r.status, r.code].filter(Boolean).join(' ')}`,
+        );
+      } else if (op.kind === 'wait') add(`wait ${op.outcome.kind}`);
       else if (op.kind === 'cancel') add(`cancel ${op.outcome}`);
       else add(`probe ${op.action} ${op.outcome}`);
     }

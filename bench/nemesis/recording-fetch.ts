@@ -3,7 +3,7 @@
  * status or failure) and every job its JSON answer carried, as observations — so long polls, batch
  * waits and plain reads made inside `@vtrans/client` count as sightings too.
  */
-import type { History, SeenStatus } from './history.js';
+import type { Exchange, History, SeenStatus } from './history.js';
 
 const STATUSES = new Set(['pending', 'completed', 'error', 'canceled']);
 
@@ -62,7 +62,8 @@ export function recordingFetch(history: History, client: string, tenant: string)
       throw err;
     }
     const end = Date.now();
-    history.exchanges.push({ client, tenant, method, path, start, end, status: res.status });
+    const exchange: Exchange = { client, tenant, method, path, start, end, status: res.status };
+    history.exchanges.push(exchange);
     const type = res.headers.get('content-type') ?? '';
     const missing = res.status === 404 && method === 'GET' && ONE_JOB.exec(path.split('?')[0])?.[1];
     if (missing) {
@@ -76,41 +77,55 @@ export function recordingFetch(history: History, client: string, tenant: string)
         source: 'GET /v1/jobs/{id}',
       });
     }
-    const replayed = res.headers.get('idempotent-replayed') === 'true';
-    if ((res.status === 200 || res.status === 201) && type.startsWith('application/json')) {
-      // Read a copy: the client reads the original. A body cut short is no sighting.
-      res
-        .clone()
-        .json()
-        .then((body: unknown) => {
-          for (const id of notFoundIn(body)) {
-            history.observe({
-              tenant,
-              jobId: id,
-              status: 'missing',
-              kind: 'read',
-              start,
-              end,
-              source: 'GET /v1/jobs?ids=',
-            });
-          }
-          for (const job of jobsIn(body)) {
-            if (typeof job.id !== 'string' || typeof job.status !== 'string') continue;
-            if (!STATUSES.has(job.status)) continue;
-            history.observe({
-              tenant,
-              jobId: job.id,
-              status: job.status as SeenStatus,
-              // A replayed create answers the original 201: the job as it was then.
-              kind: replayed ? 'record' : 'read',
-              start,
-              end,
-              source: `${method} ${path.split('?')[0].replace(/job_\w+/, '{id}')}`,
-            });
-          }
-        })
-        .catch(() => undefined);
+    if ((res.status !== 200 && res.status !== 201) || !type.startsWith('application/json')) {
+      return res;
     }
-    return res;
+    // The body is read here and handed on as a new answer (a copy made with clone() can crash
+    // Node 20's fetch when the connection dies mid-body). A body cut short is no sighting, and
+    // fails the request as it would have failed the client's read.
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      exchange.error = `body cut short: ${describe(err)}`;
+      throw err;
+    }
+    const replayed = res.headers.get('idempotent-replayed') === 'true';
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    for (const id of notFoundIn(body)) {
+      history.observe({
+        tenant,
+        jobId: id,
+        status: 'missing',
+        kind: 'read',
+        start,
+        end,
+        source: 'GET /v1/jobs?ids=',
+      });
+    }
+    for (const job of jobsIn(body)) {
+      if (typeof job.id !== 'string' || typeof job.status !== 'string') continue;
+      if (!STATUSES.has(job.status)) continue;
+      history.observe({
+        tenant,
+        jobId: job.id,
+        status: job.status as SeenStatus,
+        // A replayed create answers the original 201: the job as it was then.
+        kind: replayed ? 'record' : 'read',
+        start,
+        end,
+        source: `${method} ${path.split('?')[0].replace(/job_\w+/, '{id}')}`,
+      });
+    }
+    return new Response(text, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
   };
 }

@@ -47,22 +47,44 @@ export interface Truth {
   deliveries: Map<string, DeliveryView[]>;
 }
 
+/**
+ * A tenant's whole event log through the API: `/v1/events` from `Last-Event-ID: 0-0`, read until
+ * it has been quiet for `quietMs`; a stream that breaks is resumed after the last id received.
+ */
 async function readAllEvents(
   baseUrl: string,
   apiKey: string,
   quietMs: number,
 ): Promise<LoggedEvent[]> {
-  const controller = new AbortController();
-  const res = await fetch(`${baseUrl}/v1/events`, {
-    headers: { authorization: `Bearer ${apiKey}`, 'last-event-id': '0-0' },
-    signal: controller.signal,
-  });
-  if (res.status !== 200 || !res.body) throw new Error(`/v1/events answered ${res.status}`);
   const events: LoggedEvent[] = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const isQuiet = await readEventsOnce(baseUrl, apiKey, quietMs, events);
+    if (isQuiet) return events;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('/v1/events kept failing while the log was read back');
+}
+
+/** One connection: appends what it reads; true when it ended by being quiet, false when it broke. */
+async function readEventsOnce(
+  baseUrl: string,
+  apiKey: string,
+  quietMs: number,
+  events: LoggedEvent[],
+): Promise<boolean> {
+  const controller = new AbortController();
   let quiet = setTimeout(() => controller.abort(), quietMs * 4);
   try {
+    const res = await fetch(`${baseUrl}/v1/events`, {
+      headers: { authorization: `Bearer ${apiKey}`, 'last-event-id': events.at(-1)?.id ?? '0-0' },
+      signal: controller.signal,
+    });
+    if (res.status !== 200 || !res.body) {
+      await res.arrayBuffer().catch(() => undefined);
+      return false;
+    }
+    const decoder = new TextDecoder();
+    let buffer = '';
     for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
       buffer += decoder.decode(chunk, { stream: true });
       let cut: number;
@@ -86,12 +108,12 @@ async function readAllEvents(
       clearTimeout(quiet);
       quiet = setTimeout(() => controller.abort(), quietMs);
     }
-  } catch (err) {
-    if (!controller.signal.aborted) throw err;
+    return false;
+  } catch {
+    return controller.signal.aborted;
   } finally {
     clearTimeout(quiet);
   }
-  return events;
 }
 
 /** Ids of a Redis Stream, read with `redis-cli` (`--raw`: id, field, value per entry). */
