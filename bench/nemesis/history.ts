@@ -199,6 +199,12 @@ export class History {
     }
     counts['http exchanges'] = this.exchanges.length;
     for (const e of this.exchanges) {
+      const route = e.path.replace(/job_\w+/g, '{id}').replace(/\?ids=.*$/, '?ids=…');
+      add(
+        `http ${e.method} ${route.split('?wait')[0]}${e.client.endsWith('/bulk') ? ' (burst client)' : ''}`,
+      );
+    }
+    for (const e of this.exchanges) {
       if (e.status !== null) {
         if (e.status >= 500) add(`http ${e.status}`);
       } else if (e.error?.startsWith('AbortError')) add('http abandoned by the client');

@@ -36,6 +36,8 @@ describe.skipIf(!hasRedis || !hasNginx)('bench/nemesis quick runs', () => {
     expect(report.counts['create first ok']).toBeGreaterThan(100);
     expect(report.counts['events received']).toBeGreaterThan(100);
     expect(report.counts['webhook arrivals']).toBeGreaterThan(10);
+    // More than 100 waits on one client go over one /v1/events stream.
+    expect(report.counts['http GET /v1/events (burst client)']).toBeGreaterThan(0);
     expect(report.verdict.anomalies).toEqual([]);
   }, 300_000);
 
