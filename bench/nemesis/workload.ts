@@ -8,23 +8,17 @@
  *   poll —, `sse`, `long-poll`), some are canceled at a random moment around their end, some call
  *   the webhook receiver;
  * - a burst now and then: more than 100 waits on one client, so it waits over `/v1/events`;
- * - readers: single and batch reads, listings, and probes of the other tenant's jobs;
+ * - readers: single and batch reads, listings, and probes of the other tenant's jobs (reader-loop.ts);
  * - `/v1/events` readers (events-reader.ts).
  */
-import {
-  isApiError,
-  isJobCanceledError,
-  isJobFailedError,
-  isVtransError,
-  VtransClient,
-  type CreateJobInput,
-  type WaitStrategy,
-} from '@vtrans/client';
+import { VtransClient, type CreateJobInput, type WaitStrategy } from '@vtrans/client';
 import { setMaxListeners } from 'node:events';
 import { TENANTS, type Tenant } from './cluster.js';
 import { EventsReader } from './events-reader.js';
-import type { CreatePurpose, History, WaitOutcome } from './history.js';
+import type { CreatePurpose, History } from './history.js';
 import type { WebhookReceiver } from './receiver.js';
+import { recordedCancel, recordedCreate, recordedWait, type Caller } from './recorded-calls.js';
+import { runReaderLoop } from './reader-loop.js';
 import { recordingFetch } from './recording-fetch.js';
 import { between, pick, type Rng } from './rng.js';
 
@@ -69,10 +63,6 @@ function abortController(): AbortController {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function errorName(err: unknown): string {
-  return err instanceof Error ? err.name : typeof err;
-}
-
 export class Workload {
   readonly #o: WorkloadOptions;
   readonly #tenants: TenantClients[];
@@ -110,7 +100,19 @@ export class Workload {
     const o = this.#o;
     for (const t of this.#tenants) {
       for (let i = 0; i < o.creatorsPerTenant; i++) this.#loops.push(this.#creator(t));
-      this.#loops.push(this.#reader(t));
+      const other = this.#tenants.find((x) => x !== t)!;
+      this.#loops.push(
+        runReaderLoop({
+          baseUrl: o.baseUrl,
+          history: o.history,
+          rng: o.rng,
+          tenant: t.tenant,
+          client: t.ops,
+          ownJobs: t.jobs,
+          other: { name: other.tenant.name, jobs: other.jobs },
+          isStopping: () => this.#stopping,
+        }),
+      );
       if (o.burst) this.#loops.push(this.#bursts(t, o.burst));
       const readers = [
         { name: `${t.tenant.name}/events-live`, from: undefined },
@@ -202,55 +204,32 @@ export class Workload {
   /** Sends a create for `key`; true when it got a job. */
   async #create(t: TenantClients, key: string, purpose: CreatePurpose): Promise<boolean> {
     const state = t.keys.get(key)!;
-    const start = Date.now();
-    try {
-      const job = await t.ops.createJob(state.body, { idempotencyKey: key });
-      const end = Date.now();
-      const replayed = purpose === 'replay' || state.jobId !== undefined;
-      this.#o.history.op({
-        kind: 'create',
-        tenant: t.tenant.name,
-        key,
-        bodyTag: state.bodyTag,
-        purpose,
-        start,
-        end,
-        result: { ok: true, jobId: job.id, replayed },
-      });
-      if (state.jobId === undefined) {
-        state.jobId = job.id;
-        if (state.body.callback_url) {
-          this.#o.history.callbacks.set(
-            job.id,
-            state.body.callback_events ?? ['job.completed', 'job.failed', 'job.canceled'],
-          );
-        }
-        t.unresolved.delete(key);
-        t.jobs.push(job.id);
-        this.#afterCreate(t, key, job.id, state);
-      }
-      return true;
-    } catch (err) {
-      this.#o.history.op({
-        kind: 'create',
-        tenant: t.tenant.name,
-        key,
-        bodyTag: state.bodyTag,
-        purpose,
-        start,
-        end: Date.now(),
-        result: {
-          ok: false,
-          error: errorName(err),
-          ...(isApiError(err) ? { status: err.status, code: err.code ?? '' } : {}),
-        },
-      });
+    const create = { key, body: state.body, bodyTag: state.bodyTag, purpose };
+    const jobId = await recordedCreate(this.#caller(t, t.ops), create);
+    if (jobId === undefined) {
       if (state.jobId === undefined) {
         t.unresolved.add(key);
         state.retryAt = Date.now() + between(this.#o.rng, 500, 3000);
       }
       return false;
     }
+    if (state.jobId === undefined) {
+      state.jobId = jobId;
+      if (state.body.callback_url) {
+        this.#o.history.callbacks.set(
+          jobId,
+          state.body.callback_events ?? ['job.completed', 'job.failed', 'job.canceled'],
+        );
+      }
+      t.unresolved.delete(key);
+      t.jobs.push(jobId);
+      this.#afterCreate(t, key, jobId, state);
+    }
+    return true;
+  }
+
+  #caller(t: TenantClients, client: VtransClient): Caller {
+    return { history: this.#o.history, tenant: t.tenant.name, client };
   }
 
   /** What follows a new job: its wait, maybe a cancel, maybe a replay or a reuse of its key. */
@@ -267,129 +246,31 @@ export class Workload {
     ]);
     this.#wait(t, t.waits, jobId, strategy);
     const durationMs = state.body.simulate?.duration_ms ?? 1000;
-    if (rng() < 0.25) this.#later_(between(rng, 0, durationMs * 1.3), () => this.#cancel(t, jobId));
+    if (rng() < 0.25)
+      this.#later_(between(rng, 0, durationMs * 1.3), () =>
+        recordedCancel(this.#caller(t, t.ops), jobId),
+      );
     if (rng() < 0.1) this.#later_(between(rng, 0, 3000), () => this.#create(t, key, 'replay'));
     if (rng() < 0.03) this.#later_(between(rng, 0, 3000), () => this.#reuse(t, key));
   }
 
   #wait(t: TenantClients, client: VtransClient, jobId: string, strategy: WaitStrategy): void {
-    const start = Date.now();
-    const record = (outcome: WaitOutcome) =>
-      this.#o.history.op({
-        kind: 'wait',
-        tenant: t.tenant.name,
-        jobId,
-        strategy,
-        start,
-        end: Date.now(),
-        outcome,
-      });
-    const observe = (status: string) => {
-      this.#o.history.observe({
-        tenant: t.tenant.name,
-        jobId,
-        status: status as 'completed',
-        kind: 'read',
-        start,
-        end: Date.now(),
-        source: `waitForJob ${strategy}`,
-      });
-    };
-    const p = client
-      .waitForJob(jobId, {
-        strategy,
-        timeoutMs: this.#o.waitTimeoutMs,
-        signal: this.#abortWaits.signal,
-      })
-      .then(
-        (job) => {
-          observe(job.status);
-          record({ kind: 'completed', finalStatus: job.status });
-        },
-        (err: unknown) => {
-          if (this.#abortWaits.signal.aborted && err === this.#abortWaits.signal.reason) {
-            record({ kind: 'unsettled' });
-          } else if (isJobFailedError(err)) {
-            observe(err.job.status);
-            record({ kind: 'error', finalStatus: err.job.status });
-          } else if (isJobCanceledError(err)) {
-            observe(err.job.status);
-            record({ kind: 'canceled', finalStatus: err.job.status });
-          } else if (isVtransError(err)) {
-            record({ kind: 'typed-error', name: err.name, message: err.message });
-          } else {
-            record({ kind: 'untyped-error', message: String(err) });
-          }
-        },
-      )
-      .finally(() => this.#waits.delete(p));
+    const p = recordedWait(this.#caller(t, client), jobId, {
+      strategy,
+      timeoutMs: this.#o.waitTimeoutMs,
+      signal: this.#abortWaits.signal,
+    }).finally(() => this.#waits.delete(p));
     this.#waits.add(p);
-  }
-
-  async #cancel(t: TenantClients, jobId: string): Promise<void> {
-    const start = Date.now();
-    let outcome: string;
-    try {
-      const job = await t.ops.cancelJob(jobId);
-      outcome = job.status === 'canceled' ? 'canceled' : `answered ${job.status}`;
-      this.#o.history.observe({
-        tenant: t.tenant.name,
-        jobId,
-        status: job.status as 'canceled',
-        kind: 'read',
-        start,
-        end: Date.now(),
-        source: 'cancelJob',
-      });
-    } catch (err) {
-      outcome = isApiError(err) && err.status === 409 ? 'conflict' : errorName(err);
-      if (outcome === 'conflict') {
-        this.#o.history.observe({
-          tenant: t.tenant.name,
-          jobId,
-          status: 'finished',
-          kind: 'read',
-          start,
-          end: Date.now(),
-          source: 'cancelJob 409',
-        });
-      }
-    }
-    this.#o.history.op({
-      kind: 'cancel',
-      tenant: t.tenant.name,
-      jobId,
-      start,
-      end: Date.now(),
-      outcome,
-    });
   }
 
   /** The same key with another body: the server must refuse (422), never make or return a job. */
   async #reuse(t: TenantClients, key: string): Promise<void> {
     const state = t.keys.get(key)!;
-    const body = { ...state.body, target_language: 'fr' };
-    const start = Date.now();
-    let result;
-    try {
-      const job = await t.ops.createJob(body, { idempotencyKey: key });
-      result = { ok: true as const, jobId: job.id, replayed: false };
-    } catch (err) {
-      result = {
-        ok: false as const,
-        error: errorName(err),
-        ...(isApiError(err) ? { status: err.status, code: err.code ?? '' } : {}),
-      };
-    }
-    this.#o.history.op({
-      kind: 'create',
-      tenant: t.tenant.name,
+    await recordedCreate(this.#caller(t, t.ops), {
       key,
+      body: { ...state.body, target_language: 'fr' },
       bodyTag: `${state.bodyTag}+reuse`,
       purpose: 'reuse',
-      start,
-      end: Date.now(),
-      result,
     });
   }
 
@@ -408,69 +289,6 @@ export class Workload {
       }
       await sleep(between(rng, 200, 700));
     }
-  }
-
-  async #reader(t: TenantClients): Promise<void> {
-    const o = this.#o;
-    const rng = o.rng;
-    const other = this.#tenants.find((x) => x !== t)!;
-    while (!this.#stopping) {
-      await sleep(between(rng, 250, 700));
-      const action = pick(rng, [
-        ['get', 4],
-        ['batch', 2.5],
-        ['list', 1.5],
-        ['probe-get', 1],
-        ['probe-cancel', 0.5],
-      ] as const);
-      const own = t.jobs.length > 0 ? t.jobs[Math.floor(rng() * t.jobs.length)] : undefined;
-      try {
-        if (action === 'get' && own) await t.ops.getJob(own);
-        else if (action === 'batch' && t.jobs.length > 1) {
-          const ids = Array.from(
-            { length: Math.min(20, t.jobs.length) },
-            () => t.jobs[Math.floor(rng() * t.jobs.length)],
-          );
-          const fetchFn = recordingFetch(o.history, `${t.tenant.name}/reader`, t.tenant.name);
-          const res = await fetchFn(`${o.baseUrl}/v1/jobs?ids=${[...new Set(ids)].join(',')}`, {
-            headers: { authorization: `Bearer ${t.tenant.apiKey}` },
-            signal: AbortSignal.timeout(15_000),
-          });
-          await res.arrayBuffer();
-        } else if (action === 'list') {
-          for await (const page of t.ops.listJobs({ limit: 50 }).pages()) {
-            void page;
-            break;
-          }
-        } else if (action.startsWith('probe') && other.jobs.length > 0) {
-          await this.#probe(t, other, action === 'probe-get' ? 'get' : 'cancel');
-        }
-      } catch {
-        // A failed read is in the exchange record; the checker looks at what answers said.
-      }
-    }
-  }
-
-  async #probe(t: TenantClients, other: TenantClients, action: 'get' | 'cancel'): Promise<void> {
-    const jobId = other.jobs[Math.floor(this.#o.rng() * other.jobs.length)];
-    const start = Date.now();
-    let outcome: string;
-    try {
-      await (action === 'get' ? t.ops.getJob(jobId) : t.ops.cancelJob(jobId));
-      outcome = 'leaked';
-    } catch (err) {
-      outcome = isApiError(err) && err.status === 404 ? 'not-found' : errorName(err);
-    }
-    this.#o.history.op({
-      kind: 'probe',
-      tenant: t.tenant.name,
-      jobId,
-      owner: other.tenant.name,
-      action,
-      start,
-      end: Date.now(),
-      outcome,
-    });
   }
 
   /** More than 100 waits on one client at once: it switches to one `/v1/events` stream. */
