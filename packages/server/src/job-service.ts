@@ -87,6 +87,22 @@ export async function getOwnRecord(
   return record;
 }
 
+/**
+ * The job as the tenant sees it, evaluated at the instant the read was asked for (or `notBefore`,
+ * a notice's instant, if later) — never at the instant the answer came back: a record read before
+ * a cancel and evaluated after the finish instant would say "completed" for a canceled job.
+ */
+export async function readOwnJob(
+  ctx: AppContext,
+  tenant: string,
+  id: string,
+  notBefore = 0,
+): Promise<Job> {
+  const askedAt = ctx.clock.now();
+  const record = await getOwnRecord(ctx, tenant, id);
+  return materialize(record, Math.max(askedAt, notBefore));
+}
+
 export async function cancelJob(ctx: AppContext, tenant: string, id: string): Promise<Job> {
   await getOwnRecord(ctx, tenant, id);
   const now = ctx.clock.now();
@@ -97,7 +113,8 @@ export async function cancelJob(ctx: AppContext, tenant: string, id: string): Pr
     case 'missing':
       throw new ProblemError('job_not_found', `No job with id ${JSON.stringify(id)}`);
     case 'finished': {
-      const job = materialize(result.record, now);
+      // A shared store may judge it finished after `now` (the cancel waited): say how it ended.
+      const job = materialize(result.record, Math.max(now, result.record.finishAt));
       throw new ProblemError(
         'job_not_cancelable',
         `Job ${id} already ended with status ${job.status}`,

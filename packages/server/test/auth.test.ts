@@ -6,10 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, resolveConfig } from '../src/config.js';
 import { isLoopbackHost, parseApiKeys } from '../src/access-config.js';
 import { KeyRing } from '../src/plugins/auth.js';
-import { runServerToExit } from './helpers/process.js';
 import { listRoutes } from './helpers/routes.js';
 import { buildTestApp, createManualClock, startTestServer } from './helpers/server.js';
-import { tempDir } from '@vtrans/test-support';
+import { runServerToExit, tempDir } from '@vtrans/test-support';
 
 const ALPHA = 'alpha-key-0123456789';
 const ALPHA_2 = 'alpha-key-second-0001';

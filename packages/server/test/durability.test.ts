@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spawnServer } from './helpers/process.js';
-import { tempDir } from '@vtrans/test-support';
+import { spawnServer, tempDir } from '@vtrans/test-support';
 
 interface JobBody {
   id: string;

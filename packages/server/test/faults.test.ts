@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, resolveConfig } from '../src/config.js';
 import { FaultInjector } from '../src/faults/injector.js';
 import { parseFaultSpec } from '../src/faults/spec.js';
-import { runServerToExit } from './helpers/process.js';
 import { startTestServer } from './helpers/server.js';
+import { runServerToExit } from '@vtrans/test-support';
 
 /** One GET over a fresh connection: status, declared length and bytes received, or the error. */
 function rawGet(

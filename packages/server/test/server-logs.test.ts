@@ -6,8 +6,8 @@ import { pino } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { describe, expect, it } from 'vitest';
 import { PRETTY_OPTIONS } from '../src/logger.js';
-import { spawnServer } from './helpers/process.js';
 import { startTestServer } from './helpers/server.js';
+import { spawnServer } from '@vtrans/test-support';
 
 type Line = Record<string, unknown> & { msg: string; level: number };
 

@@ -10,6 +10,15 @@ export { CHROMIUM_PATH, hasService, isCi, needs, type Service } from './services
 export { chromiumOptions } from './chromium.js';
 export { startRedis, stopAllRedis, type RedisServer } from './redis-server.js';
 export {
+  MAIN_JS,
+  runServerToExit,
+  spawnServer,
+  stopAllServers,
+  type Exit,
+  type ServerProcess,
+  type SpawnOptions,
+} from './server-process.js';
+export {
   fateOf,
   runOutage,
   runScenario,

@@ -1,6 +1,6 @@
 /**
- * The programs some suites need beyond npm packages: Debian's `redis-server` and `chromium`.
- * `.ci/run` installs both and sets `CI`; there a missing one fails the suite that needs it (the
+ * The programs some suites need beyond npm packages: Debian's `redis-server`, `nginx` and
+ * `chromium`. `.ci/run` installs them and sets `CI`; there a missing one fails the suite that needs it (the
  * guarantees cite those suites, so they must not pass by skipping). Elsewhere the suite is skipped
  * with one line saying why.
  */
@@ -14,6 +14,11 @@ const SERVICES = {
     present: () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0,
     what: 'redis-server is not installed',
     install: 'apt-get install -y redis-server',
+  },
+  nginx: {
+    present: () => spawnSync('nginx', ['-v'], { stdio: 'ignore' }).status === 0,
+    what: 'nginx is not installed',
+    install: 'apt-get install -y nginx',
   },
   chromium: {
     present: () => existsSync(CHROMIUM_PATH),

@@ -110,9 +110,11 @@ export function registerEventRoutes(app: FastifyInstance, ctx: AppContext): void
         chain = chain
           .then(async () => {
             if (stream.isClosed) return;
+            // Evaluated at the instant asked for (see job-service.ts, `readOwnJob`).
+            const askedAt = ctx.clock.now();
             const current = await ctx.store.getJob(id);
             if (!current) return stream.close();
-            const job = materialize(current, Math.max(ctx.clock.now(), notBefore));
+            const job = materialize(current, Math.max(askedAt, notBefore));
             const step = stepOf(job);
             // A change is a new step; one the caller saw before reconnecting is not sent again.
             if (step !== sentStep && (resumeStep === undefined || step > resumeStep)) {
@@ -183,6 +185,8 @@ export function registerEventRoutes(app: FastifyInstance, ctx: AppContext): void
           const page = await ctx.store.readEvents(request.tenant, lastId, REPLAY_PAGE);
           for (const event of page) deliver(event);
           if (page.length < REPLAY_PAGE) replaying = false;
+          // At the consumer's pace: a backlog written at once would trip the slow-consumer limit.
+          else await stream.drained();
         }
       } catch (err) {
         request.log.warn({ err }, 'event replay failed');

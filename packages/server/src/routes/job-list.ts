@@ -75,8 +75,10 @@ function parseIds(raw: string): string[] {
 export function registerJobListRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const readBatch = async (tenant: string, ids: string[], notBefore: number) => {
+    // Evaluated at the instant asked for (see job-service.ts, `readOwnJob`).
+    const askedAt = ctx.clock.now();
     const records = await ctx.store.getJobs(ids);
-    const now = Math.max(ctx.clock.now(), notBefore);
+    const now = Math.max(askedAt, notBefore);
     const byId = new Map(records.filter((r) => r.tenant === tenant).map((r) => [r.id, r]));
     const data: Job[] = [];
     const notFound: string[] = [];

@@ -5,11 +5,11 @@ import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { ProblemError } from '../errors.js';
 import { jobEtag, versionFromTags } from '../http/conditional.js';
-import { cancelJob, createJob, getOwnRecord } from '../job-service.js';
+import { cancelJob, createJob, readOwnJob } from '../job-service.js';
 import { CreateJobBody, JobIdParams, WaitQuery } from '../schemas/job.js';
 import { RequestHeaders } from '../openapi/headers.js';
 import { emptyResponse, jsonResponse, problemResponses } from '../schemas/responses.js';
-import { isTerminal, materialize } from '../sim/job-model.js';
+import { isTerminal } from '../sim/job-model.js';
 import { typeErrors } from '../http/strict-types.js';
 import { JOB_HEADERS, setJobHeaders, WAIT_HEADERS } from './job-reply.js';
 import { answerLongPoll } from './long-poll.js';
@@ -112,11 +112,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
       return answerLongPoll(ctx, request, reply, {
         jobIds: [id],
         queryWait: request.query.wait,
-        read: async (notBefore) =>
-          materialize(
-            await getOwnRecord(ctx, request.tenant, id),
-            Math.max(ctx.clock.now(), notBefore),
-          ),
+        read: (notBefore) => readOwnJob(ctx, request.tenant, id, notBefore),
         etag: (job) => jobEtag(job.version),
         baseline: (tags) => {
           const version = versionFromTags(tags);

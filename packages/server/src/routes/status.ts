@@ -45,9 +45,11 @@ export function registerStatusRoute(app: FastifyInstance, ctx: AppContext): void
     },
     async (request, reply) => {
       const { job_id: jobId } = request.query;
+      // Evaluated at the instant asked for (see job-service.ts, `readOwnJob`).
+      const askedAt = ctx.clock.now();
       const record =
         jobId === undefined ? ctx.defaultJob : await getOwnRecord(ctx, request.tenant, jobId);
-      const status = statusAt(record, ctx.clock.now());
+      const status = statusAt(record, askedAt);
       void reply.header('cache-control', 'no-store');
       return { result: status === 'canceled' ? 'error' : status };
     },

@@ -49,16 +49,22 @@ return {'created', eid}
 `;
 
 /**
+ * The cancel is judged at the instant it takes effect: `now` (the instance's instant when it was
+ * asked) plus the time that passed since, by Redis's clock against the instance's wall clock then.
+ * Otherwise a cancel that waited for Redis past the finish instant would cancel a job every
+ * instance already reports completed.
  * KEYS: job, unfinished set, tenant stream
  * ARGV: id, now, event JSON, channel, stream MAXLEN, terminal step, key prefix,
- *       delivery id ('' for none), delivery JSON
+ *       delivery id ('' for none), delivery JSON, wall clock ms when `now` was taken
  * → {'missing'} | {'already-canceled', canceledAt} | {'finished'} | {'canceled', event id}
  */
 export const CANCEL_JOB_LUA = `${QUEUE_DELIVERY_FN}
 local f = redis.call('HMGET', KEYS[1], 'finishAt', 'canceledAt')
 if not f[1] then return {'missing'} end
 if f[2] and f[2] ~= '' then return {'already-canceled', f[2]} end
-if tonumber(ARGV[2]) >= tonumber(f[1]) then return {'finished'} end
+local t = redis.call('TIME')
+local waited = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[10])
+if tonumber(ARGV[2]) + math.max(0, waited) >= tonumber(f[1]) then return {'finished'} end
 redis.call('HSET', KEYS[1], 'canceledAt', ARGV[2], 'emittedStep', ARGV[6])
 redis.call('SREM', KEYS[2], ARGV[1])
 local eid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'e', ARGV[3])

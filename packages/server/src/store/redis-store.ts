@@ -285,6 +285,8 @@ export class RedisStore implements Store {
     now: number,
     makeEvent: (canceled: JobRecord) => NewEvent,
   ): Promise<CancelResult> {
+    // The script adds the time from here to when it runs (see CANCEL_JOB_LUA).
+    const askedAtWallMs = Date.now();
     const record = await this.getJob(id);
     if (!record) return { kind: 'missing' };
     if (record.canceledAt !== null) return { kind: 'already-canceled', record };
@@ -304,6 +306,7 @@ export class RedisStore implements Store {
           TERMINAL_STEP,
           this.#prefix,
           ...deliveryArgs(canceled, event, TERMINAL_STEP),
+          askedAtWallMs,
         ],
       ),
     )) as [string, string?];

@@ -20,8 +20,6 @@ interface Entry {
 
 /** Node's setTimeout cannot wait longer than this. */
 const MAX_TIMER_MS = 2_147_483_647;
-/** Timers fire up to a millisecond early against `Date.now()`; treat such entries as due. */
-const EARLY_FIRE_TOLERANCE_MS = 2;
 const RETRY_AFTER_STORE_ERROR_MS = 1000;
 /**
  * Events due within this window share one store write. Waiters are woken before the write (they
@@ -44,6 +42,8 @@ export class Scheduler {
   #flushing: Promise<void> | undefined;
   #lastFlushAt = -Infinity;
   #unsubscribe: (() => void) | undefined;
+  /** Reads of new jobs to try again (the store did not answer). */
+  readonly #retries = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly store: Store,
@@ -70,6 +70,8 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.#running = false;
     this.#unsubscribe?.();
+    for (const retry of this.#retries) clearTimeout(retry);
+    this.#retries.clear();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Infinity;
@@ -89,7 +91,15 @@ export class Scheduler {
       const record = await this.store.getJob(id);
       if (record && !this.#current.has(id)) this.track(record);
     } catch (err) {
-      this.log.warn({ err, jobId: id }, 'scheduler could not read a new job');
+      // Read again later: if no instance tracks the job, its events are never written.
+      this.log.warn({ err, jobId: id }, 'scheduler could not read a new job; retrying');
+      if (!this.#running) return;
+      const retry = setTimeout(() => {
+        this.#retries.delete(retry);
+        void this.#trackById(id);
+      }, RETRY_AFTER_STORE_ERROR_MS);
+      retry.unref?.();
+      this.#retries.add(retry);
     }
   }
 
@@ -134,20 +144,20 @@ export class Scheduler {
       const now = this.clock.now();
       for (
         let top = this.#heap.peek();
-        top && top.at <= now + EARLY_FIRE_TOLERANCE_MS;
+        // A timer may fire a hair before the clock reaches the instant: then it is armed again
+        // for the rest. Announcing a job ended early would contradict a cancel the clock allows.
+        top && top.at <= now;
         top = this.#heap.peek()
       ) {
         this.#heap.pop();
         if (this.#current.get(top.record.id) !== top) continue;
         this.#current.delete(top.record.id);
-        // The timer may run a hair before the instant: evaluate the job at the instant itself.
-        const at = Math.max(now, top.at);
-        const step = Math.max(top.step, stepAt(top.record, at));
+        const step = Math.max(top.step, stepAt(top.record, now));
         this.#pending.push({
-          emission: { id: top.record.id, step, event: eventForStep(top.record, step, at) },
+          emission: { id: top.record.id, step, event: eventForStep(top.record, step, now) },
           record: top.record,
         });
-        this.hub.publish({ jobId: top.record.id, tenant: top.record.tenant, at });
+        this.hub.publish({ jobId: top.record.id, tenant: top.record.tenant, at: now });
         if (step < TERMINAL_STEP) {
           this.#queue({
             at: stepInstant(top.record, step + 1),

@@ -5,16 +5,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freePort, tempDir } from '@vtrans/test-support';
-import { afterAll } from 'vitest';
+import { freePort } from './net.js';
+import { tempDir } from './scratch.js';
 
-export const MAIN_JS = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+export const MAIN_JS = fileURLToPath(new URL('../../server/dist/main.js', import.meta.url));
 
 const running = new Set<ServerProcess>();
 
-afterAll(async () => {
+/** SIGKILLs every server process this process started that is still running (the vitest setup file calls it after each test file; a bench stops its own). */
+export async function stopAllServers(): Promise<void> {
   await Promise.all([...running].map((p) => p.kill('SIGKILL')));
-});
+}
 
 export interface Exit {
   code: number | null;
