@@ -14,10 +14,15 @@ COPY package.json package-lock.json ./
 COPY packages/client/package.json packages/client/
 COPY packages/server/package.json packages/server/
 COPY packages/cli/package.json packages/cli/
+COPY packages/test-support/package.json packages/test-support/
+# The root's prepare script builds only where the sources are (not yet, in this layer).
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.base.json ./
 COPY packages packages
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# What the image runs (the CLI references the client and the server) and the dashboard; the
+# root tsconfig would also check tests, benches and scripts, which are not copied.
+RUN npx tsc -b packages/cli && node packages/server/scripts/build-dashboard.mjs \
+  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -34,6 +39,7 @@ COPY --from=build /app/packages/server/dist packages/server/dist
 COPY --from=build /app/packages/server/public packages/server/public
 COPY --from=build /app/packages/cli/package.json packages/cli/package.json
 COPY --from=build /app/packages/cli/dist packages/cli/dist
+COPY --from=build /app/packages/cli/bin packages/cli/bin
 # The default store's file lives on a volume the unprivileged user owns.
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]

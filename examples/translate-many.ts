@@ -24,7 +24,7 @@ try {
   const jobs = await Promise.all(
     Array.from({ length: 50 }, (_, i) =>
       client.createJob({
-        target_language: languages[i % languages.length],
+        target_language: languages[i % languages.length]!,
         simulate: { duration_ms: 300 + 20 * i },
       }),
     ),

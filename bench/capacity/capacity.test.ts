@@ -4,7 +4,7 @@
  * numbers themselves belong in the README, from a full run.
  */
 import { describe, expect, it } from 'vitest';
-import { hasRedisServer } from './processes.js';
+import { needs } from '@vtrans/test-support';
 import { QUICK, runCapacity } from './run.js';
 
 describe('capacity benchmark (quick mode)', () => {
@@ -29,7 +29,7 @@ describe('capacity benchmark (quick mode)', () => {
     expect(t.jobRatios).toHaveLength(QUICK.throughputRounds);
     expect(Math.min(...t.jobRatios)).toBeLessThanOrEqual(t.jobRatio);
     expect(Math.max(...t.jobRatios)).toBeGreaterThanOrEqual(t.jobRatio);
-    if (hasRedisServer()) {
+    if (needs('redis', 'bench/capacity cross-instance wake')) {
       expect(report.crossInstance).toMatchObject({ count: QUICK.crossInstanceWaiters, errors: 0 });
     } else {
       expect(report.crossInstance).toEqual({ skipped: 'redis-server is not installed' });

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { FULL, QUICK, runCapacity, type CapacityReport } from './run.js';
 
 function table(r: CapacityReport): string {
-  const fmt = (n: number, digits = 0) => n.toFixed(digits);
+  const fmt = (n: number, digits = 0) => (Number.isNaN(n) ? '–' : n.toFixed(digits));
   const pct = (ratios: number[]) => ratios.map((x) => fmt(x * 100)).join(' ');
   const lines = ['| measure | value | target |', '|---|---|---|'];
   const w = r.waiters;
@@ -14,7 +14,7 @@ function table(r: CapacityReport): string {
     lines.push(
       `| held long polls (${w.store}) | ${w.requested} opened, ${w.heldAtFirstFinish} held at once; ${w.woken} woken, ${w.lateArrivals} arrived after finish, ${w.errors} errors | 10,000 |`,
       `| server RSS: idle / all held / peak | ${fmt(w.rssBaselineMb)} / ${fmt(w.rssHeldMb)} / ${fmt(w.rssPeakMb)} MB | ≤ 300 MB |`,
-      `| wake after completed_at: p50 / p99 / max | ${w.wake.p50Ms} / ${w.wake.p99Ms} / ${w.wake.maxMs} ms | p99 ≤ 100 ms |`,
+      `| wake after completed_at: p50 / p99 / max | ${fmt(w.wake.p50Ms)} / ${fmt(w.wake.p99Ms)} / ${fmt(w.wake.maxMs)} ms (${w.wake.count} wakes) | p99 ≤ 100 ms |`,
       `| longest server event-loop stall while waking (delays every wake) | ${fmt(w.loopStallMs)} ms | — |`,
       `| server CPU per held request (open + hold + wake + answer) | ${fmt(w.cpuPerWaiterUs)} µs | — |`,
     );
@@ -31,7 +31,7 @@ function table(r: CapacityReport): string {
   lines.push(
     'skipped' in c
       ? `| cross-instance wake (Redis) | skipped: ${c.skipped} | — |`
-      : `| cross-instance wake (Redis), cancel on B → held on A: p50 / p99 / max | ${c.p50Ms} / ${c.p99Ms} / ${c.maxMs} ms (${c.count} waiters, ${c.errors} errors) | — |`,
+      : `| cross-instance wake (Redis), cancel on B → held on A: p50 / p99 / max | ${fmt(c.p50Ms)} / ${fmt(c.p99Ms)} / ${fmt(c.maxMs)} ms (${c.count} waiters, ${c.errors} errors) | — |`,
   );
   if (w?.errorSamples.length) lines.push('', `errors: ${w.errorSamples.join('; ')}`);
   return lines.join('\n');

@@ -1,34 +1,16 @@
 /**
  * The processes a capacity run starts: the built vtrans server (`node packages/server/dist/main.js`,
  * the same entry point the tests and the Docker image start), a bare Fastify server to compare
- * with, and optionally a redis-server — all on loopback, free ports, scratch directories, and
- * stopped by pid.
+ * with — on loopback, free ports, scratch directories, and stopped by pid.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, tempDir } from '@vtrans/test-support';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SERVER_MAIN = join(ROOT, 'packages/server/dist/main.js');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export function scratchDir(): string {
-  return mkdtempSync(join(tmpdir(), 'vtrans-capacity-'));
-}
 
 /** Resident set size of a process, bytes (Linux `/proc`); 0 where unavailable. */
 export function rssBytes(pid: number): number {
@@ -103,7 +85,7 @@ export async function startVtrans(
     throw new Error(`${SERVER_MAIN} is missing: run \`npm run build\` first`);
   }
   const port = await freePort();
-  const dir = scratchDir();
+  const dir = tempDir('vtrans-capacity-');
   const child = spawn(process.execPath, [...nodeArgs, SERVER_MAIN], {
     cwd: dir,
     env: {
@@ -138,30 +120,4 @@ export async function startBare(): Promise<Proc> {
   const proc = track(child, port);
   await waitFor(`${proc.url}/bare`, child, 15_000, 'the bare server');
   return proc;
-}
-
-export const hasRedisServer = (): boolean =>
-  spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-
-/** Starts a redis-server (append-only, fsync always, as in production) on a free port. */
-export async function startRedisServer(): Promise<Proc> {
-  const port = await freePort();
-  const dir = scratchDir();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes'],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const proc = track(child, port, dir);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ping = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
-    if (ping.stdout?.trim() === 'PONG') break;
-    if (Date.now() > deadline || child.exitCode !== null) {
-      await proc.stop();
-      throw new Error(`redis-server did not start: ${proc.stderr()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { ...proc, url: `redis://127.0.0.1:${port}` };
 }

@@ -5,17 +5,10 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import {
-  cpuMs,
-  hasRedisServer,
-  rssBytes,
-  startBare,
-  startRedisServer,
-  startVtrans,
-  type Proc,
-} from './processes.js';
+import { cpuMs, rssBytes, startBare, startVtrans, type Proc } from './processes.js';
 import { measureThroughput, type Throughput } from './throughput.js';
 import type { ClientMessage, ClientPlan, WaiterResult } from './waiters-client.js';
+import { ascending, hasService, p99, percentile, sleep, startRedis } from '@vtrans/test-support';
 
 export interface CapacityOptions {
   /** Held long polls. */
@@ -73,9 +66,12 @@ export const QUICK: CapacityOptions = {
 export interface LatencySummary {
   count: number;
   p50Ms: number;
+  /** NaN (printed `–`) under 100 samples, where the 99th percentile is just the maximum. */
   p99Ms: number;
   maxMs: number;
 }
+
+/** Fewer samples than this have no p99 of their own: it would be their maximum. */
 
 export interface CapacityReport {
   waiters?:
@@ -160,12 +156,14 @@ async function loopStallMs(url: string): Promise<number> {
 }
 
 export function summarize(values: readonly number[]): LatencySummary {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return { count: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? 0 };
+  const sorted = ascending(values);
+  return {
+    count: sorted.length,
+    p50Ms: sorted.length === 0 ? 0 : percentile(sorted, 50),
+    p99Ms: p99(sorted),
+    maxMs: sorted.at(-1) ?? 0,
+  };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Creates `count` jobs; `durationMs(i)` is asked right before job `i` is sent. */
 async function createJobs(
@@ -366,11 +364,17 @@ async function measureAllThroughput(
 
 async function measureCrossInstance(o: CapacityOptions): Promise<CapacityReport['crossInstance']> {
   if (o.crossInstanceWaiters === 0) return { skipped: 'disabled' };
-  if (!hasRedisServer()) return { skipped: 'redis-server is not installed' };
+  if (!hasService('redis')) return { skipped: 'redis-server is not installed' };
   const procs: Proc[] = [];
   try {
-    const redis = await startRedisServer();
-    procs.push(redis);
+    const redis = await startRedis();
+    procs.push({
+      pid: redis.pid,
+      url: redis.url,
+      port: redis.port,
+      stderr: () => '',
+      stop: () => redis.stop(),
+    });
     const env = { VT_STORE: redis.url, TRANSLATION_DELAY: String(3_600_000) };
     const a = await startVtrans(env);
     procs.push(a);

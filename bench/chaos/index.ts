@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import type { WaitStrategy } from '@vtrans/client';
+import { DEFAULTS, type WaitStrategy } from '@vtrans/client';
 import {
   runOutage,
   runScenario,
@@ -18,17 +18,25 @@ import {
   type OutageResult,
   type Scenario,
   type ScenarioResult,
-} from './harness.js';
+} from '@vtrans/test-support';
 
 export interface ChaosReport {
   quick: boolean;
   results: ScenarioResult[];
-  /** Median lateness under faults over the fault-free median, per client count and scenario. */
+  /**
+   * Each faulty scenario against the fault-free one of the same pass: the median's ratio, the
+   * tail's excess, and whether both stay within the target (see `TARGET_RATIO`, `TAIL_ALLOWANCE_MS`).
+   */
   ratios: {
     name: string;
     clients: number;
     strategy: WaitStrategy;
     p50Ratio: number;
+    /** The tail (p99; the maximum under 100 waits) minus the fault-free one, ms. */
+    tailExcessMs: number;
+    meetsMedian: boolean;
+    meetsTail: boolean;
+    /** Both. */
     meetsTarget: boolean;
   }[];
   table: string;
@@ -37,12 +45,32 @@ export interface ChaosReport {
   outageTable: string;
 }
 
-/** The target of issue 8: median lateness at most doubles under 30 % failures. */
+/**
+ * The target under 30 % failures, on the median: lateness at most doubles against the same waits
+ * without faults…
+ */
 const TARGET_RATIO = 2;
-/** Below this the fault-free median is noise; ratios are taken against at least this. */
+/** …(below this the fault-free median is noise; ratios are taken against at least this)… */
 const MIN_BASELINE_MS = 10;
+/**
+ * …and on the tail: the p99 (the maximum, under 100 waits) is at most one capped client backoff
+ * (`retry.maxDelayMs`, 3 s by default) later than without faults — a wait in the worst 1 % may
+ * lose one full backoff to failures, not a streak of them.
+ */
+const TAIL_ALLOWANCE_MS = DEFAULTS.retry.maxDelayMs;
+
+/** p99 where there are enough waits for one, else the maximum. */
+const tailOf = (r: ScenarioResult) =>
+  Number.isNaN(r.latenessMs.p99) ? r.latenessMs.max : r.latenessMs.p99;
 
 const fmt = (n: number) => (Number.isFinite(n) ? String(Math.round(n)) : '–');
+/** `+2.9 s`, `-0.0 s` */
+const signedSeconds = (ms: number) => `${ms >= 0 ? '+' : '-'}${(Math.abs(ms) / 1000).toFixed(1)} s`;
+/** ✓ when the median and the tail both stay within the target; otherwise which missed. */
+const verdict = (r: { meetsMedian: boolean; meetsTail: boolean }) =>
+  r.meetsMedian && r.meetsTail
+    ? '✓'
+    : `✗ ${[r.meetsMedian ? '' : 'median', r.meetsTail ? '' : 'tail'].filter(Boolean).join(', ')}`;
 
 export async function runChaos(options: {
   quick: boolean;
@@ -62,12 +90,12 @@ export async function runChaos(options: {
   ];
   if (!quick) {
     // Forced long polls are one request stream per wait, so one client meets many failures at
-    // once: the retry budget's worst case (issue 8).
+    // once: the retry budget's worst case.
     const scenarios = SCENARIOS.filter((s) => s.faults === undefined || s.faults === '500=0.3');
     passes.push({ clients: 1, strategy: 'long-poll', scenarios });
   }
   // Warm-up: the first waits in a fresh process pay for JIT and connection set-up.
-  await runScenario(SCENARIOS[0], { ...base, waits: 10, durationMs: [50, 100], clients: 1 });
+  await runScenario(SCENARIOS[0]!, { ...base, waits: 10, durationMs: [50, 100], clients: 1 });
   const results: ScenarioResult[] = [];
   for (const { clients, strategy, scenarios } of passes) {
     for (const scenario of scenarios) {
@@ -85,12 +113,18 @@ export async function runChaos(options: {
     .map((r) => {
       const baseline = results.find((b) => b.faults === 'none' && isSamePass(b, r))!;
       const p50Ratio = r.latenessMs.p50 / Math.max(MIN_BASELINE_MS, baseline.latenessMs.p50);
+      const tailExcessMs = tailOf(r) - tailOf(baseline);
+      const meetsMedian = p50Ratio <= TARGET_RATIO;
+      const meetsTail = tailExcessMs <= TAIL_ALLOWANCE_MS;
       return {
         name: r.name,
         clients: r.clients,
         strategy: r.strategy,
         p50Ratio,
-        meetsTarget: p50Ratio <= TARGET_RATIO,
+        tailExcessMs,
+        meetsMedian,
+        meetsTail,
+        meetsTarget: meetsMedian && meetsTail,
       };
     });
   const rows = results.map((r) => {
@@ -102,11 +136,15 @@ export async function runChaos(options: {
       .filter(([k]) => k !== '200' && k !== '201' && k !== '304')
       .map(([k, v]) => `${k}×${v}`)
       .join(' ');
-    return `| ${r.name} | ${clients} | ${r.correct}/${r.waits} | ${fmt(r.latenessMs.p50)} | ${fmt(r.latenessMs.p90)} | ${fmt(r.latenessMs.p99)} | ${fmt(r.latenessMs.max)} | ${r.requests} | ${r.requestsPerWait.toFixed(2)} | ${failures || '–'} | ${ratio ? `${ratio.p50Ratio.toFixed(1)}× ${ratio.meetsTarget ? '✓' : '✗'}` : 'baseline'} |`;
+    const vsBaseline = ratio
+      ? `${ratio.p50Ratio.toFixed(1)}× | ${signedSeconds(ratio.tailExcessMs)} | ${verdict(ratio)}`
+      : 'baseline | baseline | –';
+    return `| ${r.name} | ${clients} | ${r.correct}/${r.waits} | ${fmt(r.latenessMs.p50)} | ${fmt(r.latenessMs.p90)} | ${fmt(r.latenessMs.p99)} | ${fmt(r.latenessMs.max)} | ${r.requests} | ${r.requestsPerWait.toFixed(2)} | ${failures || '–'} | ${vsBaseline} |`;
   });
+  const tailName = results.some((r) => Number.isNaN(r.latenessMs.p99)) ? 'max' : 'p99';
   const table = [
-    '| scenario | clients | right | p50 ms | p90 ms | p99 ms | max ms | requests | req/wait | failed requests | p50 vs no faults |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    `| scenario | clients | right | p50 ms | p90 ms | p99 ms | max ms | requests | req/wait | failed requests | p50 vs no faults | ${tailName} vs no faults | target |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
   const outageMs = quick ? 1500 : 10_000;
@@ -137,6 +175,8 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`\n${report.table}\n\n${report.outageTable}\n\n`);
   process.stdout.write(
     'Lateness: time from a job’s completed_at (or the wait’s start, if later) to the wait settling.\n' +
+      `Target: p50 at most ${TARGET_RATIO}× the fault-free one (taken as at least ${MIN_BASELINE_MS} ms), and p99 at most ${TAIL_ALLOWANCE_MS / 1000} s (retry.maxDelayMs) later than the fault-free one;\n` +
+      'with fewer than 100 waits a p99 is only the maximum: the p99 column says –, and the target judges the maximum.\n' +
       'Failed requests count statuses ≥ 400 and network errors; a truncated body fails after its 200.\n',
   );
   if (jsonPath) writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);

@@ -96,7 +96,7 @@ export function drawJob(plan: DatasetPlan, i: number): DrawnJob {
     id: jobIdOf(i),
     tenant: TENANT,
     sourceUrl: `https://media.example.com/videos/${i}.mp4`,
-    targetLanguage: ['de', 'fr', 'es', 'ja'][i % 4],
+    targetLanguage: ['de', 'fr', 'es', 'ja'][i % 4]!,
     callbackUrl: null,
     callbackEvents: null,
     createdAt,

@@ -5,11 +5,11 @@
  * runs.
  */
 import { describe, expect, it } from 'vitest';
-import { hasRedisServer } from '../capacity/processes.js';
+import { needs } from '@vtrans/test-support';
 import { DEPTHS, STATUS_FILTERS } from './lists.js';
 import { QUICK, runStore, STORES } from './run.js';
 
-const stores = STORES.filter((s) => s !== 'redis' || hasRedisServer());
+const stores = STORES.filter((s) => s !== 'redis' || needs('redis', 'bench/growth on Redis'));
 
 // The stores run side by side: quick mode checks that every step works, its numbers are not kept.
 describe.concurrent.each(stores)('growth benchmark, %s store (quick mode)', (store) => {

@@ -4,7 +4,7 @@
  * runs need redis-server. See README.md beside this file.
  */
 import { writeFileSync } from 'node:fs';
-import { hasRedisServer } from '../capacity/processes.js';
+import { hasService } from '@vtrans/test-support';
 import { table } from './report.js';
 import { FULL, QUICK, runStore, STORES, type StoreName, type StoreReport } from './run.js';
 
@@ -26,7 +26,7 @@ try {
   for (const store of stores) {
     if (!STORES.includes(store))
       throw new Error(`unknown store ${store}: expected ${STORES.join(', ')}`);
-    if (store === 'redis' && !hasRedisServer()) {
+    if (store === 'redis' && !hasService('redis')) {
       log('redis-server is not installed: skipping the Redis store');
       continue;
     }

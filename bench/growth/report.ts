@@ -63,10 +63,10 @@ export function table(reports: readonly StoreReport[]): string {
         .map(s)
         .join(' / ') + ' s',
     );
-    const [pa, pb, pc] = start(r.pending.start, r.jobs, false);
+    const [pa = '', pb = '', pc = ''] = start(r.pending.start, r.jobs, false);
     add('restart, all jobs pending: to /healthz, to /readyz', i, pa);
     add('restart, all jobs pending: while not ready', i, `${pb}; ${pc}`);
-    const [da, db, dc] = start(r.finishedWhileDown.start, r.jobs, true);
+    const [da = '', db = '', dc = ''] = start(r.finishedWhileDown.start, r.jobs, true);
     add('restart, all finished while down: to /healthz, to /readyz', i, da);
     add('restart, all finished while down: while not ready', i, db);
     add('restart, all finished while down: caught up', i, dc);

@@ -6,7 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { scratchDir, startRedisServer } from '../capacity/processes.js';
+import { startRedis, tempDir } from '@vtrans/test-support';
 import { planDataset, type DatasetKind, type DatasetPlan } from './dataset.js';
 import { measureLists, type ListReport } from './lists.js';
 import { populateRedis, redisUsedMemory } from './populate-redis.js';
@@ -92,7 +92,7 @@ async function place(store: StoreName, plan: DatasetPlan | undefined): Promise<P
     };
   }
   if (store === 'sqlite') {
-    const dir = scratchDir();
+    const dir = tempDir('vtrans-growth-');
     const path = join(dir, 'vtrans.db');
     const t0 = performance.now();
     if (plan) populateSqlite(path, plan);
@@ -108,7 +108,7 @@ async function place(store: StoreName, plan: DatasetPlan | undefined): Promise<P
       cleanup: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
-  const redis = await startRedisServer();
+  const redis = await startRedis({ appendfsync: 'everysec' });
   const empty = await redisUsedMemory(redis.url);
   const t0 = performance.now();
   if (plan) await populateRedis(redis.url, plan);

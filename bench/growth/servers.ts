@@ -6,7 +6,8 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freePort, ROOT, SERVER_MAIN } from '../capacity/processes.js';
+import { freePort } from '@vtrans/test-support';
+import { ROOT, SERVER_MAIN } from '../capacity/processes.js';
 import type { HostCommand, HostMessage } from './host.js';
 import type { NoiseProbe } from './noise.js';
 import {

@@ -4,6 +4,7 @@
  */
 import { createWaiter, WaiterState } from '@smithy/util-waiter';
 import { VtransClient, type Job, type WaitStrategy } from '@vtrans/client';
+import { sleep } from '@vtrans/test-support';
 
 /** Counts the requests one approach sends. */
 export interface Counter {
@@ -35,8 +36,6 @@ async function getJob(baseUrl: string, id: string, counter: Counter): Promise<Jo
   if (!response.ok) throw new Error(`GET ${id}: ${response.status}`);
   return (await response.json()) as Job;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function clientStrategy(name: string, strategy: WaitStrategy, isShared: boolean): Approach {
   return {

@@ -11,8 +11,9 @@ import { LIST_JOBS_LUA } from '../../../packages/server/src/store/redis-list.js'
 import { RedisStore } from '../../../packages/server/src/store/redis-store.js';
 import { DEFAULT_CONFIG } from '../../../packages/server/src/config.js';
 import { eventForStep } from '../../../packages/server/src/sim/job-events.js';
-import { DEFAULT_JOB_ID, drawJob } from '../../../packages/server/src/sim/simulator.js';
-import { freePort, rssBytes, SERVER_MAIN, scratchDir } from '../../capacity/processes.js';
+import { drawJob } from '../../../packages/server/src/sim/simulator.js';
+import { freePort, tempDir } from '@vtrans/test-support';
+import { rssBytes, SERVER_MAIN } from '../../capacity/processes.js';
 
 export interface KeyKindMemory {
   /** The key's kind: its first segment after the prefix (`job`, `jobs`, `events`, …). */
@@ -299,7 +300,7 @@ export async function measureSweep(
   loop.enable();
   const started = performance.now();
   try {
-    const deleted = await store.purgeExpired(before, [DEFAULT_JOB_ID]);
+    const deleted = await store.purgeExpired(before, []);
     const elapsedMs = performance.now() - started;
     return {
       deleted,
@@ -406,7 +407,7 @@ export async function startServerTimed(
   const port = await freePort();
   const started = performance.now();
   const child = spawn(process.execPath, [SERVER_MAIN], {
-    cwd: scratchDir(),
+    cwd: tempDir('vtrans-growth-'),
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',

@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { freePort, scratchDir } from '../../capacity/processes.js';
+import { freePort, tempDir } from '@vtrans/test-support';
 import { jobAt, totalJobs, type JobCounts } from './jobs.js';
 import {
   baselineMemory,
@@ -58,13 +58,10 @@ export interface RedisGrowthReport {
   memoryAfterSweep: RedisMemory;
 }
 
-export const hasRedisServer = (): boolean =>
-  spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-
 /** A memory-only redis-server (no persistence: the data set is rebuilt every run). */
 async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const dir = scratchDir();
+  const dir = tempDir('vtrans-growth-redis-');
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

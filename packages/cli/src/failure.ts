@@ -1,5 +1,6 @@
 /** Maps whatever a command threw to one line for stderr and an exit code. */
 import {
+  type Job,
   isApiError,
   isJobCanceledError,
   isJobFailedError,
@@ -7,6 +8,7 @@ import {
   isWaitTimeoutError,
 } from '@vtrans/client';
 import { CliError, EXIT, InterruptedError, type ExitCode } from './exit-codes.js';
+import { formatDuration } from './format.js';
 
 export interface Failure {
   exitCode: ExitCode;
@@ -16,10 +18,12 @@ export interface Failure {
 
 /** What a failure message may mention. */
 export interface FailureContext {
-  /** The server's URL, for network errors. */
-  url?: string;
   /** The command that resumes an interrupted or timed-out wait. */
   resumeCommand?: string;
+  /** The wait's `--timeout` as the user wrote it (`1s`), or its default. */
+  timeout?: string;
+  /** The latest state the command saw (the wait itself may have seen none: its requests failed). */
+  lastJob?: Job;
 }
 
 export function describeFailure(error: unknown, context: FailureContext = {}): Failure {
@@ -38,12 +42,18 @@ export function describeFailure(error: unknown, context: FailureContext = {}): F
     return { exitCode: EXIT.jobFailed, lines: [`job ${error.job.id} was canceled`] };
   }
   if (isWaitTimeoutError(error)) {
-    const state = error.lastJob?.status ?? 'unknown';
-    const stage = error.lastJob?.stage ? ` (${error.lastJob.stage})` : '';
+    const lastJob = error.lastJob ?? context.lastJob;
+    const state = lastJob?.status ?? 'unknown';
+    const stage = lastJob?.stage ? ` (${lastJob.stage})` : '';
+    const after = context.timeout ?? formatDuration(error.elapsedMs);
+    const lastFailure =
+      error.cause instanceof Error
+        ? `; the last request failed: ${lowerFirst(error.cause.message)}`
+        : '';
     return {
       exitCode: EXIT.timeout,
       lines: [
-        `timed out after ${error.elapsedMs} ms: job ${error.jobId} is still ${state}${stage} and keeps running`,
+        `timed out after ${after}: job ${error.jobId} is still ${state}${stage} and keeps running${lastFailure}`,
         ...resume,
       ],
     };
@@ -58,30 +68,16 @@ export function describeFailure(error: unknown, context: FailureContext = {}): F
     };
   }
   if (isNetworkError(error)) {
-    const where = context.url === undefined ? 'the server' : context.url;
-    const cause = causeMessage(error.cause);
-    return {
-      exitCode: EXIT.api,
-      lines: [`cannot reach ${where}: ${error.message}${cause === undefined ? '' : ` (${cause})`}`],
-    };
+    // The client's message names the server and the reason (`Cannot reach http://… (ECONNREFUSED)`).
+    return { exitCode: EXIT.api, lines: [lowerFirst(error.message)] };
   }
   const message = error instanceof Error ? error.message : String(error);
   return { exitCode: EXIT.jobFailed, lines: [`unexpected error: ${message}`] };
 }
 
-/** The innermost useful message of a `cause` chain (`ECONNREFUSED 127.0.0.1:1`, …). */
-function causeMessage(cause: unknown): string | undefined {
-  let current = cause;
-  let message: string | undefined;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    message =
-      typeof code === 'string' && !current.message.includes(code)
-        ? `${code} ${current.message}`
-        : current.message;
-    current = current.cause;
-  }
-  return message;
+/** `Cannot reach …` → `cannot reach …`, to follow `vtrans: `. */
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 /** Prints a failure as `vtrans: …` lines on stderr and returns its exit code. */

@@ -52,6 +52,11 @@ export function formatState(job: Job, nowMs: number): string {
   return parts.join('  ');
 }
 
+/** Prints a job on stdout: its JSON with `--json`, a readable block otherwise. */
+export function printJob(io: Io, job: Job, isJson: boolean): void {
+  io.out(isJson ? JSON.stringify(job) : formatJob(job, io));
+}
+
 /** A multi-line description of a job for `get`, `create`, `cancel` and the end of `wait`. */
 export function formatJob(job: Job, io: Io, nowMs = Date.now()): string {
   const rows: [string, string | null | undefined][] = [

@@ -4,6 +4,12 @@ import { InvalidArgumentError } from 'commander';
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DAY_MS = 86_400_000;
 
+/** A duration given on the command line: its value and the text the user wrote (`1s`). */
+export interface Duration {
+  readonly ms: number;
+  readonly text: string;
+}
+
 /** `1500`, `500ms`, `1.5s`, `2m`, `1h` → milliseconds (a bare number is milliseconds). */
 export function parseDuration(raw: string, maxMs = DAY_MS): number {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(raw.trim());

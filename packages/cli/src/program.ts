@@ -1,28 +1,23 @@
 /**
- * The `vtrans` command line: commander wiring, help texts and exit codes. Every failure ends as
- * one `vtrans: …` line on stderr and a documented exit code — never a stack trace.
+ * The `vtrans` command line: the program, its global options and help, one module per command
+ * (`commands/`), and exit codes. Every failure ends as one `vtrans: …` line on stderr and a
+ * documented exit code — never a stack trace.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { JOB_STATUSES } from '@vtrans/client';
-import { DEFAULT_URL, type GlobalOptions } from './client-options.js';
-import { runDemo } from './commands/demo.js';
-import { runCancel, runGet, runList, type ListCommandOptions } from './commands/job-commands.js';
+import { Command, CommanderError } from 'commander';
+import { DEFAULT_URL } from './client-options.js';
+import { createKit, type CommandKit } from './command-kit.js';
+import { registerCancel } from './commands/cancel.js';
+import { registerCreate } from './commands/create.js';
+import { registerDemo } from './commands/demo.js';
+import { registerGet } from './commands/get.js';
+import { registerList } from './commands/list.js';
 import { registerServe, type ServerModule } from './commands/serve.js';
-import {
-  runCreate,
-  runWait,
-  runWatch,
-  type CreateCommandOptions,
-  type WaitCommandOptions,
-} from './commands/wait.js';
+import { registerWait } from './commands/wait.js';
+import { registerWatch } from './commands/watch.js';
 import { EXIT, EXIT_CODES_HELP, type ExitCode } from './exit-codes.js';
 import { reportFailure } from './failure.js';
 import type { Io } from './io.js';
-import { integerIn, parseDuration, parseJobId } from './parse.js';
-
-const MAX_PAGE_SIZE = 100;
-const STRATEGIES = ['auto', 'long-poll', 'sse', 'poll'] as const;
 
 function readVersion(): string {
   try {
@@ -35,18 +30,16 @@ function readVersion(): string {
   }
 }
 
-function timeoutOption(defaultText: string): Option {
-  return new Option(
-    '--timeout <duration>',
-    `give up waiting after this long (the job keeps running) (default ${defaultText})`,
-  ).argParser((raw) => parseDuration(raw));
-}
-
-function strategyOption(defaultStrategy: string): Option {
-  return new Option(
-    '--strategy <strategy>',
-    `how to learn about changes (default ${defaultStrategy})`,
-  ).choices(STRATEGIES);
+/** The commands, in the order the help lists them. */
+function registerCommands(program: Command, kit: CommandKit, server?: ServerModule): void {
+  registerServe(program, kit, server);
+  registerCreate(program, kit);
+  registerGet(program, kit);
+  registerWait(program, kit);
+  registerWatch(program, kit);
+  registerList(program, kit);
+  registerCancel(program, kit);
+  registerDemo(program, kit);
 }
 
 /** Builds the program; each action stores its exit code through `setExit`. */
@@ -87,154 +80,7 @@ Examples:
 
 ${EXIT_CODES_HELP}`,
     );
-
-  const run =
-    <A extends unknown[]>(fn: (...args: A) => Promise<ExitCode>) =>
-    async (...args: A) =>
-      setExit(await fn(...args));
-  const globals = <T>(command: Command) => command.optsWithGlobals<T & GlobalOptions>();
-
-  registerServe(program, io, setExit, server);
-
-  program
-    .command('create')
-    .description('create a job (and with --wait, wait for it)')
-    .option('--language <code>', 'target language, e.g. es')
-    .option('--source-url <url>', 'the video to translate')
-    .addOption(
-      new Option(
-        '--duration <duration>',
-        'simulate this duration, e.g. 1500, 3s, 2m (at most 24h)',
-      ).argParser((raw) => parseDuration(raw)),
-    )
-    .addOption(
-      new Option('--outcome <outcome>', 'simulate this outcome').choices(['completed', 'error']),
-    )
-    .option('--callback-url <url>', 'receive a signed webhook when the job ends')
-    .option('--idempotency-key <key>', 'makes retrying this command safe (default: a fresh key)')
-    .option('--wait', 'wait for the job to end, with progress (exit code as for wait)')
-    .addOption(timeoutOption('10m'))
-    .addOption(strategyOption('as for wait'))
-    .addHelpText(
-      'after',
-      `
-Examples:
-  vtrans create --language es --source-url https://example.com/talk.mp4
-  vtrans create --language fr --duration 3s --wait
-  vtrans create --outcome error --duration 500ms --wait --json`,
-    )
-    .action(
-      run(async (_options: unknown, command: Command) =>
-        runCreate(io, globals<CreateCommandOptions>(command)),
-      ),
-    );
-
-  program
-    .command('get')
-    .description('show a job')
-    .argument('<id>', 'job id', parseJobId)
-    .addHelpText(
-      'after',
-      '\nExamples:\n  vtrans get job_abcdefghijklmnopqrst\n  vtrans get job_abcdefghijklmnopqrst --json | jq .status',
-    )
-    .action(
-      run(async (id: string, _options: unknown, command: Command) =>
-        runGet(io, id, globals(command)),
-      ),
-    );
-
-  program
-    .command('wait')
-    .description('wait until a job ends: progress on stderr, the job on stdout')
-    .argument('<id>', 'job id', parseJobId)
-    .addOption(timeoutOption('10m'))
-    .addOption(strategyOption('sse on a terminal, for live stages; else auto'))
-    .addHelpText(
-      'after',
-      `
-Exit code 0 when the job completed, 1 when it failed or was canceled, 3 when --timeout passed
-first (the job keeps running; run the printed command to resume), 130 on Ctrl-C.
-
-Examples:
-  vtrans wait job_abcdefghijklmnopqrst
-  vtrans wait job_abcdefghijklmnopqrst --timeout 30s --json > job.json`,
-    )
-    .action(
-      run(async (id: string, _options: unknown, command: Command) =>
-        runWait(io, id, globals<WaitCommandOptions>(command)),
-      ),
-    );
-
-  program
-    .command('watch')
-    .description('print each change of a job (stage and status) until it ends')
-    .argument('<id>', 'job id', parseJobId)
-    .addOption(timeoutOption('10m'))
-    .addOption(strategyOption('sse, which reports stage changes'))
-    .addHelpText(
-      'after',
-      `
-Exit codes as for wait. With --json, one JSON job per line (NDJSON).
-
-Examples:
-  vtrans watch job_abcdefghijklmnopqrst
-  vtrans watch job_abcdefghijklmnopqrst --json | jq -r .stage`,
-    )
-    .action(
-      run(async (id: string, _options: unknown, command: Command) =>
-        runWatch(io, id, globals<WaitCommandOptions>(command)),
-      ),
-    );
-
-  program
-    .command('list')
-    .description('list jobs, newest first')
-    .addOption(new Option('--status <status>', 'only jobs with this status').choices(JOB_STATUSES))
-    .addOption(
-      new Option('--limit <n>', `jobs per page, 1..${MAX_PAGE_SIZE} (default 20)`).argParser(
-        integerIn(1, MAX_PAGE_SIZE),
-      ),
-    )
-    .option('--all', 'follow every page instead of showing the first')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  vtrans list\n  vtrans list --status error --limit 100 --all --json',
-    )
-    .action(
-      run(async (_options: unknown, command: Command) =>
-        runList(io, globals<ListCommandOptions>(command)),
-      ),
-    );
-
-  program
-    .command('cancel')
-    .description('cancel a pending job (a finished one is an API error, exit 4)')
-    .argument('<id>', 'job id', parseJobId)
-    .addHelpText('after', '\nExamples:\n  vtrans cancel job_abcdefghijklmnopqrst')
-    .action(
-      run(async (id: string, _options: unknown, command: Command) =>
-        runCancel(io, id, globals(command)),
-      ),
-    );
-
-  program
-    .command('demo')
-    .description(
-      'the integration demo: an in-process server, a few jobs (one fails), a readable log',
-    )
-    .addHelpText(
-      'after',
-      `
-Starts a server in this process, polls the original GET /status, creates four jobs (one set to
-fail, one canceled), waits on them with the client, then shuts the server down gracefully.
-Exit code 0 only if every outcome was the expected one. --url is not used.
-
-Examples:
-  vtrans demo
-  npm run demo`,
-    )
-    .action(run(async () => runDemo(io)));
-
+  registerCommands(program, createKit(io, setExit), server);
   return program;
 }
 

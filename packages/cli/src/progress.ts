@@ -76,11 +76,18 @@ export function createProgressReporter(io: Io, options: ProgressOptions): Progre
   let timer: NodeJS.Timeout | undefined;
   let isBarShown = false;
   let lastLineKey: string | undefined;
+  /**
+   * The most the bar has shown of this job. Between readings the bar runs ahead on the job's mean
+   * rate; a reading behind that (a slower stage) must not pull it back: it waits there instead.
+   */
+  let shown = { jobId: '', progress: 0 };
 
   const draw = () => {
     if (last === undefined) return;
     const t = now();
-    const progress = estimateProgress(last.job, last.observedAtMs, t);
+    const floor = shown.jobId === last.job.id ? shown.progress : 0;
+    const progress = Math.max(floor, estimateProgress(last.job, last.observedAtMs, t));
+    shown = { jobId: last.job.id, progress };
     const columns = io.stderr.columns ?? 80;
     let line = renderBar(last.job, progress, t, io);
     // Keep the bar on one line: a wrapped line cannot be redrawn with \r.

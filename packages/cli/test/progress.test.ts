@@ -91,6 +91,23 @@ describe('the reporter on a terminal', () => {
     expect(stderr.text).not.toContain('\n');
   });
 
+  it('never steps back when a reading is behind the extrapolated bar', () => {
+    const stderr = fakeStream(true);
+    const io = createIo(fakeStream(true), stderr, { NO_COLOR: '1' });
+    let now = T0 + 2000;
+    const reporter = createProgressReporter(io, { mode: 'bar', now: () => now });
+    reporter.update(job({ progress: 0.2 }));
+    now += 3000; // 3 s of a 10 s mean: the bar runs ahead to 50 %
+    reporter.printOut('redraw');
+    reporter.update(job({ progress: 0.3, stage: 'voicing', version: 2 }));
+    now += 1000;
+    reporter.printOut('redraw');
+    reporter.stop();
+    const percents = [...stderr.text.matchAll(/(\d+)%/g)].map((m) => Number(m[1]));
+    // Old code: 20, 50, 30, 40 — back to the reading. Now it waits at 50 % until the job catches up.
+    expect(percents).toEqual([20, 50, 50, 50]);
+  });
+
   it('writes stdout lines without tearing the bar', () => {
     const stdout = fakeStream(true);
     const stderr = fakeStream(true);

@@ -1,11 +1,11 @@
 /** `vtrans serve` (flags over environment over .env) and `vtrans demo`, as the built binary. */
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_TIMEOUT_MS, buildCli, lines, runCli, spawnCli } from './helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { ROOT, lines, runCli, spawnCli } from './helpers/cli.js';
 
-beforeAll(buildCli, BUILD_TIMEOUT_MS);
+const NUMBER_WORDS = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 
 describe('serve', () => {
   it('serves with flags winning over the environment and .env, and stops gracefully on SIGTERM', async () => {
@@ -40,7 +40,7 @@ describe('serve', () => {
     run.child.kill('SIGTERM');
     const result = await run.done;
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('shutting down gracefully');
+    expect(result.stdout).toMatch(/stopped cleanly in \d+ ms/);
     expect(result.stderr).toBe('');
   });
 });
@@ -65,5 +65,15 @@ describe('demo', () => {
     expect(result.stdout).toMatch(/\[ja job_\w+\] Translation canceled \(as expected\)/);
     expect(result.stdout).toMatch(/^5\/5 outcomes as expected, \d+ requests in all\.$/m);
     expect(log.slice(-2)).toEqual(['Shutting down server...', 'Server shut down gracefully.']);
+
+    // Its help and the docs count the jobs it really creates, as its last line does.
+    const created =
+      log.filter((line) => line.includes('GET /status?job_id=job_')).length +
+      log.filter((line) => / created \(expecting \w+\)$/.test(line)).length;
+    expect(result.stdout).toContain(`${created}/${created} outcomes as expected`);
+    const help = await runCli(['demo', '--help']);
+    expect(help.stdout).toContain(`creates ${created} jobs:`);
+    const inWords = NUMBER_WORDS[created] ?? String(created);
+    expect(readFileSync(join(ROOT, 'docs/cli.md'), 'utf8')).toContain(`creates ${inWords} jobs`);
   });
 });

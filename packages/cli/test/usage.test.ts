@@ -1,8 +1,6 @@
 /** Help, usage errors and bad configuration: one clear line, the documented exit code, no stack. */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_TIMEOUT_MS, buildCli, lines, runCli } from './helpers/cli.js';
-
-beforeAll(buildCli, BUILD_TIMEOUT_MS);
+import { describe, expect, it } from 'vitest';
+import { lines, runCli } from './helpers/cli.js';
 
 /** A usage failure: exit 2, exactly one line on stderr, nothing on stdout, no stack trace. */
 function expectUsageError(
@@ -56,6 +54,19 @@ describe.concurrent('help', () => {
       expect(result.stdout).toContain(`${flag} <value>`);
     }
     expect(result.stdout).toMatch(/\[env\s+TRANSLATION_DELAY\]/);
+  });
+
+  it("describes each serve flag with the server's table: meaning, default and variable", async () => {
+    const { CONFIG_VARIABLES } = await import('@vtrans/server');
+    const result = await runCli(['serve', '--help']);
+    // Commander wraps the descriptions: compare with the whitespace folded.
+    const help = result.stdout.replace(/\s+/g, ' ');
+    for (const { variable, meaning, default: fallback } of CONFIG_VARIABLES) {
+      const plain = (text: string) => text.replace(/`/g, '').replace(/\s+/g, ' ');
+      expect(help).toContain(plain(meaning));
+      if (fallback !== 'unset') expect(help).toContain(plain(fallback));
+      expect(help).toContain(`[env ${variable}]`);
+    }
   });
 
   it('answers `help <command>` like `<command> --help`', async () => {

@@ -45,17 +45,23 @@ export {
   type ApiErrorName,
   type ProblemDetails,
 } from './errors/api-error.js';
-export { BadRequestError } from './errors/bad-request-error.js';
-export { AuthenticationError } from './errors/authentication-error.js';
-export { PermissionDeniedError } from './errors/permission-denied-error.js';
-export { NotFoundError } from './errors/not-found-error.js';
-export { ConflictError } from './errors/conflict-error.js';
-export { UnprocessableEntityError } from './errors/unprocessable-entity-error.js';
-export { RateLimitError } from './errors/rate-limit-error.js';
-export { InternalServerError } from './errors/internal-server-error.js';
+export { BadRequestError, isBadRequestError } from './errors/bad-request-error.js';
+export { AuthenticationError, isAuthenticationError } from './errors/authentication-error.js';
+export {
+  PermissionDeniedError,
+  isPermissionDeniedError,
+} from './errors/permission-denied-error.js';
+export { NotFoundError, isNotFoundError } from './errors/not-found-error.js';
+export { ConflictError, isConflictError } from './errors/conflict-error.js';
+export {
+  UnprocessableEntityError,
+  isUnprocessableEntityError,
+} from './errors/unprocessable-entity-error.js';
+export { RateLimitError, isRateLimitError } from './errors/rate-limit-error.js';
+export { InternalServerError, isInternalServerError } from './errors/internal-server-error.js';
 export { createApiError } from './errors/create-api-error.js';
-export { NetworkError, isNetworkError } from './errors/network-error.js';
-export { TimeoutError, isTimeoutError } from './errors/timeout-error.js';
+export { NetworkError, isNetworkError, type NetworkErrorOptions } from './errors/network-error.js';
+export { TimeoutError, isTimeoutError, type TimeoutErrorOptions } from './errors/timeout-error.js';
 export {
   MalformedResponseError,
   isMalformedResponseError,

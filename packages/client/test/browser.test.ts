@@ -10,13 +10,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { chromiumOptions, hasChromium } from '../../server/test/helpers/chromium.js';
+import { chromiumOptions, freePort, needs } from '@vtrans/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '@vtrans/server';
-import type { BrowserScenarioResult } from './fixtures/browser-scenario.js';
+import type {
+  BrowserScenarioResult,
+  UnreachableScenarioResult,
+} from './fixtures/browser-scenario.js';
 
-if (!hasChromium)
-  console.warn('skipping browser tests: /usr/bin/chromium is missing (.ci/run installs it)');
+const hasChromium = needs('chromium', 'the client in headless Chromium');
 
 const PAGE =
   '<!doctype html><title>client</title><script type="module" src="/scenario.js"></script>';
@@ -99,5 +101,27 @@ describe.skipIf(!hasChromium)('the client in headless Chromium', () => {
     expect(
       result.transports.some((t) => t.includes('long-poll') || t === 'sse' || t === 'events'),
     ).toBe(true);
+  }, 60_000);
+
+  it('names the server it cannot reach, and says the browser gave no reason', async () => {
+    const page = await browser.newPage();
+    await page.goto(pageOrigin);
+    await page.waitForFunction('typeof window.runUnreachableScenario === "function"');
+    const downUrl = `http://127.0.0.1:${await freePort()}`;
+    const result = await page.evaluate<UnreachableScenarioResult>(
+      `window.runUnreachableScenario(${JSON.stringify(downUrl)})`,
+    );
+    await page.close();
+
+    expect(result).toMatchObject({
+      name: 'NetworkError',
+      reason: null,
+      url: `${downUrl}/v1/jobs/job_down`,
+    });
+    // Chromium says only "Failed to fetch": a refused connection and a CORS refusal look alike.
+    expect(result.message).toBe(
+      `Cannot reach ${downUrl} for GET /v1/jobs/job_down (no reason given, only "Failed to fetch": ` +
+        'the server may be down or unreachable, or not allow this origin (CORS))',
+    );
   }, 60_000);
 });

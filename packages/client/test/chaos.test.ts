@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startServer } from '@vtrans/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isJobFailedError, VtransClient } from '@vtrans/client';
-import { runOutage, runScenario, SCENARIOS } from '../../../bench/chaos/harness.js';
+import { runOutage, runScenario, SCENARIOS } from '@vtrans/test-support';
 
 const WAITS = 200;
 /**

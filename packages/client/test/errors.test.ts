@@ -17,6 +17,8 @@ import {
   WaitTimeoutError,
   createApiError,
   isApiError,
+  isConflictError,
+  isNotFoundError,
   isJobCanceledError,
   isJobFailedError,
   isNetworkError,
@@ -88,5 +90,38 @@ describe('error classes', () => {
       wait instanceof VtransError,
     ]).toEqual(['WaitTimeoutError', 'j', 2, true, true]);
     expect(isVtransError(new Error('x'))).toBe(false);
+  });
+});
+
+describe('guards', () => {
+  it('exist for every exported error class, and tell its instances from others', async () => {
+    const exports = (await import('@vtrans/client')) as Record<string, unknown>;
+    const classes = Object.entries(exports).filter(
+      (entry): entry is [string, abstract new (...args: never[]) => VtransError] =>
+        typeof entry[1] === 'function' &&
+        (entry[1] === VtransError || entry[1].prototype instanceof VtransError),
+    );
+    expect(classes.length).toBeGreaterThanOrEqual(17);
+    const missing = classes.map(([name]) => `is${name}`).filter((g) => !(g in exports));
+    expect(missing).toEqual([]);
+    for (const [name, Class] of classes) {
+      const guard = exports[`is${name}`] as (value: unknown) => boolean;
+      const instance = Object.create(Class.prototype as object) as unknown;
+      expect([name, guard(instance), guard(new Error('x')), guard(undefined)]).toEqual([
+        name,
+        true,
+        false,
+        false,
+      ]);
+    }
+  });
+
+  it('name the API error of each status', () => {
+    const notFound = createApiError({ status: 404 });
+    expect([isNotFoundError(notFound), isConflictError(notFound), isApiError(notFound)]).toEqual([
+      true,
+      false,
+      true,
+    ]);
   });
 });

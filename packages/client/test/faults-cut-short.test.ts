@@ -7,8 +7,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, type Job, type UpdateInfo } from '@vtrans/client';
+import type { Job, UpdateInfo } from '@vtrans/client';
 import type { Clock } from '../src/internal/clock.js';
+import { TUNING } from '../src/internal/tuning.js';
 import { clientOnClock, createScaledClock } from './helpers/clock.js';
 import {
   completedJson,
@@ -105,8 +106,12 @@ describe('a batch long poll whose answers are cut short', () => {
     const client = clientOnClock(srv.url, clock);
     const { seen, onUpdate } = recorder();
 
+    // An hour of the 1000x clock (3.6 s of real time): the default 10 min (0.6 s) ran out on a
+    // loaded machine; the holds (50 s) and the sleeps asserted below do not depend on it.
     const done = await Promise.all(
-      ['job_a', 'job_b', 'job_c'].map((id) => client.waitForJob(id, { onUpdate })),
+      ['job_a', 'job_b', 'job_c'].map((id) =>
+        client.waitForJob(id, { onUpdate, timeoutMs: 3_600_000 }),
+      ),
     );
 
     expect(done.map((job) => job.status)).toEqual(['completed', 'completed', 'completed']);
@@ -125,7 +130,7 @@ describe('a batch long poll whose answers are cut short', () => {
     // The window the waits joined in; four cuts in a row: quick, then backoff; the cut after a
     // success is retried quickly again.
     expect(retrySleeps(clock.delays)).toEqual([
-      DEFAULTS.joinCoalesceMs,
+      TUNING.joinCoalesceMs,
       QUICK_MS,
       375,
       750,
@@ -154,7 +159,7 @@ describe('a batch long poll whose answers are cut short', () => {
     // 0.5) — with a 10 s cap the streak would sleep 3, 6, 7.5 and 7.5 s and notice 15 s later.
     const capped = 0.75 * 3000;
     expect(retrySleeps(clock.delays)).toEqual([
-      DEFAULTS.joinCoalesceMs,
+      TUNING.joinCoalesceMs,
       QUICK_MS,
       375,
       750,
@@ -191,7 +196,8 @@ describe('a batch long poll whose answers are cut short', () => {
     const client = clientOnClock(srv.url, clock);
 
     const done = await Promise.all(
-      ['job_a', 'job_b'].map((id) => client.waitForJob(id, { timeoutMs: 120_000 })),
+      // 600 s of the 1000x clock: 120 s (120 ms of real time) ran out on a loaded machine.
+      ['job_a', 'job_b'].map((id) => client.waitForJob(id, { timeoutMs: 600_000 })),
     );
 
     expect(done.map((job) => `${job.id} ${job.status}`)).toEqual([
@@ -267,8 +273,8 @@ describe('a batch long poll whose answers are cut short', () => {
     // The window the first two joined in, the third's, then a quick retry: abandoning the half
     // answer for the join was no failure.
     expect(retrySleeps(clock.delays)).toEqual([
-      DEFAULTS.joinCoalesceMs,
-      DEFAULTS.joinCoalesceMs,
+      TUNING.joinCoalesceMs,
+      TUNING.joinCoalesceMs,
       QUICK_MS,
     ]);
   });
@@ -349,9 +355,9 @@ describe('a batch long poll whose answers are cut short', () => {
     // The first two's join window; the quick retry, the third's join window within it; after a
     // success, the next cut is retried quickly again.
     expect(retrySleeps(scaled.delays)).toEqual([
-      DEFAULTS.joinCoalesceMs,
+      TUNING.joinCoalesceMs,
       QUICK_MS,
-      DEFAULTS.joinCoalesceMs,
+      TUNING.joinCoalesceMs,
       QUICK_MS,
     ]);
   });

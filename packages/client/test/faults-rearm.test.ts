@@ -1,12 +1,13 @@
 /**
- * Partial failure while waits are held (issue 8): a failed re-arm of a long poll, a batch long poll
+ * Partial failure while waits are held: a failed re-arm of a long poll, a batch long poll
  * or an event stream is retried almost at once unless the server said `Retry-After`, and backs off
  * only on failures in a row; successful answers refill the retry budget, so waits on a client that
  * meets many scattered failures are not starved.
  */
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, VtransClient, type WaitTransport } from '@vtrans/client';
+import { VtransClient, type WaitTransport } from '@vtrans/client';
+import { TUNING } from '../src/internal/tuning.js';
 import { clientOnClock, createScaledClock, fixedRandom } from './helpers/clock.js';
 import {
   completedJson,
@@ -108,7 +109,7 @@ describe('re-arming held waits after a failure', () => {
     expect(finishedB.value).toBe(true);
     expect(srv.requests).toHaveLength(4);
     // The window in which the second wait joined the first, then the quick re-arm.
-    expect(retrySleeps(clock.delays)).toEqual([DEFAULTS.joinCoalesceMs, QUICK_MS]);
+    expect(retrySleeps(clock.delays)).toEqual([TUNING.joinCoalesceMs, QUICK_MS]);
   });
 
   it('reconnects a dropped event stream at once with Last-Event-ID, then quickly, then backing off', async () => {

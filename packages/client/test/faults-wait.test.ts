@@ -19,7 +19,7 @@ import {
 const serve = useScriptedServers();
 
 function preferWaitS(req: IncomingMessage): number | undefined {
-  const match = /wait=(\d+)/.exec(req.headers.prefer ?? '');
+  const match = /wait=(\d+)/.exec(String(req.headers.prefer ?? ''));
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
@@ -68,9 +68,14 @@ describe('waitForJob under faults', () => {
 
   it('survives a connection reset and a malformed body in the middle of a wait', async () => {
     const srv = await serve((req, res, i) => {
-      if (i === 0) return req.socket.destroy();
-      if (i === 1)
-        return (res.writeHead(200, { 'preference-applied': 'wait=50' }), res.end('{oops'));
+      if (i === 0) {
+        req.socket.destroy();
+        return;
+      }
+      if (i === 1) {
+        res.writeHead(200, { 'preference-applied': 'wait=50' }).end('{oops');
+        return;
+      }
       sendJson(res, 200, completedJson(), { 'preference-applied': 'wait=50' });
     });
     const client = new VtransClient(

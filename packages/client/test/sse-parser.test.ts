@@ -73,4 +73,45 @@ describe('SseParser', () => {
     parser.push('\ndata: whole\n\n');
     expect(events.map((e) => e.data)).toEqual(['whole']);
   });
+
+  it('parses ids, types, multi-line data, comments and retry across every chunk split', () => {
+    const text =
+      'retry: 1500\r\n: heartbeat\r\n\r\nid: 1-1\r\nevent: job.created\r\ndata: {"a":\r\ndata: 1}\r\n\r\ndata:plain\n\nid: 2-2\revent: job.updated\rdata: x\r\r: end\n';
+    // Every split point, including between \r and \n.
+    for (let cut = 0; cut <= text.length; cut++) {
+      const events: SseEvent[] = [];
+      const retries: number[] = [];
+      const parser = new SseParser({
+        onEvent: (e) => events.push(e),
+        onRetry: (ms) => retries.push(ms),
+      });
+      parser.push(text.slice(0, cut));
+      parser.push(text.slice(cut));
+      expect(
+        events.map((e) => [e.lastEventId, e.hasId, e.type, e.data]),
+        `cut at ${cut}`,
+      ).toEqual([
+        ['1-1', true, 'job.created', '{"a":\n1}'],
+        ['1-1', false, 'message', 'plain'],
+        ['2-2', true, 'job.updated', 'x'],
+      ]);
+      expect(retries, `cut at ${cut}`).toEqual([1500]);
+    }
+  });
+
+  it('tells a retry sent alone, with no event after it', () => {
+    const retries: number[] = [];
+    const parser = new SseParser({ onEvent: () => undefined, onRetry: (ms) => retries.push(ms) });
+    parser.push('retry: 2000\n\n');
+    expect(retries).toEqual([2000]);
+  });
+
+  it('keeps an event without its blank line until the line arrives', () => {
+    const events: SseEvent[] = [];
+    const parser = new SseParser({ onEvent: (e) => events.push(e) });
+    parser.push('event: job.updated\ndata: 1\n');
+    expect(events).toEqual([]);
+    parser.push('\n');
+    expect(events.map((e) => [e.type, e.data])).toEqual([['job.updated', '1']]);
+  });
 });

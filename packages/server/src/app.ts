@@ -6,8 +6,10 @@ import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppContext } from './context.js';
 import { MAX_WAIT_S } from './http/conditional.js';
+import { AccessLog, registerAccessLog } from './access-log.js';
 import { lazyChildLogger } from './logger.js';
-import { configuredKeys, KeyRing, registerAuth, effectiveRateLimits } from './plugins/auth.js';
+import { configuredKeys, effectiveRateLimits } from './access-config.js';
+import { KeyRing, registerAuth } from './plugins/auth.js';
 import { clientErrorHandler, frameworkErrors } from './plugins/client-errors.js';
 import { registerErrorHandler, sendProblem } from './plugins/error-handler.js';
 import { registerFaults } from './plugins/faults.js';
@@ -45,7 +47,11 @@ export function buildApp(
 ): FastifyInstance {
   const app = Fastify({
     ...(logger
-      ? { loggerInstance: logger, childLoggerFactory: lazyChildLogger }
+      ? {
+          loggerInstance: logger,
+          childLoggerFactory: lazyChildLogger,
+          logController: new AccessLog(),
+        }
       : { logger: false }),
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: ctx.config.trustProxy,
@@ -74,6 +80,7 @@ export function buildApp(
   app.addSchema(JobSchema);
   app.addSchema(ProblemSchema);
   registerErrorHandler(app);
+  registerAccessLog(app);
   registerTenant(app);
   registerRoutePattern(app);
   registerHttpHeaders(app, ctx.config.corsOrigins);
@@ -87,10 +94,18 @@ export function buildApp(
   registerHttpMetrics(app, ctx);
   const keys = new KeyRing(configuredKeys(ctx.config));
   registerAuth(app, keys);
-  registerRateLimit(app, ctx, { policies: effectiveRateLimits(ctx.config) });
-  registerFaults(app, ctx.config.faults, ctx.config.seed);
-  // Before the routes: @fastify/swagger collects them as they are added.
-  registerDocsRoutes(app, { version: PACKAGE_VERSION, hasKeys: !keys.isOpen });
+  const policies = effectiveRateLimits(ctx.config);
+  registerRateLimit(app, ctx, { policies });
+  const faults = registerFaults(app, ctx.config.faults, ctx.config.seed);
+  // Before the routes: @fastify/swagger collects them as they are added. The document says what
+  // this configuration does: who needs a key, whether limits and faults apply.
+  registerDocsRoutes(app, {
+    version: PACKAGE_VERSION,
+    hasKeys: !keys.isOpen,
+    isRateLimited: policies.length > 0,
+    hasMetricsToken: ctx.config.metricsToken !== undefined,
+    faults: faults?.spec,
+  });
   // Routes load in a child context, after @fastify/swagger, which collects routes as they are added.
   void app.register(async (api) => {
     registerHealthRoutes(api, ctx);

@@ -14,6 +14,7 @@ import {
   parseOneOf,
 } from './config-parse.js';
 
+import { CONFIG_VARIABLES, type ConfiguredField } from './config-variables.js';
 import { parseFaultSpec } from './faults/spec.js';
 import { DEFAULT_MEMORY_MAX_JOBS } from './store/memory-limits.js';
 import {
@@ -21,7 +22,7 @@ import {
   parseApiKeys,
   readApiKeysFile,
   type ApiKeyEntry,
-} from './plugins/auth.js';
+} from './access-config.js';
 import { parseRateLimits } from './rate-limit/policies.js';
 import type { RateLimitPolicy } from './rate-limit/types.js';
 
@@ -37,6 +38,7 @@ import {
 } from './webhooks/webhook-config.js';
 
 export { ConfigError } from './config-parse.js';
+export { CONFIG_VARIABLES, type ConfigVariable } from './config-variables.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -175,70 +177,59 @@ function parseOrigins(name: string, raw: string): string[] {
   return list;
 }
 
-/** Each variable, how it is read, and which config field it sets. */
-const ENV_READERS: {
-  [K in keyof ServerConfig]?: [
-    variable: string,
-    read: (name: string, raw: string) => ServerConfig[K],
-  ];
-} = {
-  port: ['PORT', (n, r) => parseIntIn(n, r, 0, 65_535)],
-  host: [
-    'HOST',
-    (n, r) => {
-      if (!/^[A-Za-z0-9.:[\]-]+$/.test(r.trim()))
-        throw new ConfigError(n, r, 'expected a host name or IP address');
-      return r.trim();
-    },
-  ],
-  translationDelayMs: [
-    'TRANSLATION_DELAY',
-    (n, r) => parseIntIn(n, r, 0, MAX_SIMULATED_DURATION_MS),
-  ],
-  translationDelayJitter: ['TRANSLATION_DELAY_JITTER', (n, r) => parseNumberIn(n, r, 0, 1)],
-  errorProbability: ['ERROR_PROBABILITY', (n, r) => parseNumberIn(n, r, 0, 1)],
-  seed: [
-    'VT_SEED',
-    (n, r) => {
-      if (r.trim() === '') throw new ConfigError(n, r, 'expected a non-empty seed, e.g. 42');
-      return r.trim();
-    },
-  ],
-  store: ['VT_STORE', parseStoreSpec],
-  maxWaiters: ['VT_MAX_WAITERS', (n, r) => parseIntIn(n, r, 0, 1_000_000)],
-  bodyLimitBytes: ['VT_BODY_LIMIT', (n, r) => parseIntIn(n, r, 1024, 100 * 1_048_576)],
-  retentionMs: ['VT_RETENTION', (n, r) => parseDurationMs(n, r, 1000, 365 * DAY_MS)],
-  corsOrigins: ['VT_CORS_ORIGINS', parseOrigins],
-  trustProxy: ['VT_TRUST_PROXY', parseBoolean],
-  shutdownGraceMs: ['VT_SHUTDOWN_GRACE', (n, r) => parseDurationMs(n, r, 0, 10 * 60_000)],
-  logLevel: ['LOG_LEVEL', (n, r) => parseOneOf(n, r.toLowerCase(), LOG_LEVELS)],
-  webhookSecret: ['VT_WEBHOOK_SECRET', parseWebhookSecret],
-  webhookRetryDelaysMs: ['VT_WEBHOOK_RETRY_DELAYS', parseRetryDelays],
-  webhookTimeoutMs: [
-    'VT_WEBHOOK_TIMEOUT',
-    (n, r) => parseDurationMs(n, r, 1, MAX_WEBHOOK_TIMEOUT_MS),
-  ],
-  webhookAllowHosts: ['VT_WEBHOOK_ALLOW_HOSTS', parseAllowHosts],
-  faults: ['VT_FAULTS', (n, r) => (parseFaultSpec(n, r) ? r.trim() : undefined)],
-  apiKeys: ['VT_API_KEYS', (n, r) => parseApiKeys(n, r)],
-  apiKeysFromFile: ['VT_API_KEYS_FILE', readApiKeysFile],
-  rateLimits: ['VT_RATE_LIMITS', parseRateLimits],
-  metricsToken: [
-    'VT_METRICS_TOKEN',
-    (n, r) => {
-      if (!/^[\x21-\x7e]{8,256}$/.test(r.trim()))
-        throw new ConfigError(n, '<hidden>', 'expected 8 to 256 visible ASCII characters');
-      return r.trim();
-    },
-  ],
-  maxWaitersPerKey: ['VT_MAX_WAITERS_PER_KEY', (n, r) => parseIntIn(n, r, 0, 1_000_000)],
-  memoryMaxJobs: ['VT_MEMORY_MAX_JOBS', (n, r) => parseIntIn(n, r, 1, MAX_MEMORY_MAX_JOBS)],
+/**
+ * How each variable's value is read, by the field it sets. Names, meanings and defaults are in
+ * `config-variables.ts`; a variable there without a reader here, or a reader without a variable,
+ * does not compile.
+ */
+const ENV_READERS: { [K in ConfiguredField]: (name: string, raw: string) => ServerConfig[K] } = {
+  port: (n, r) => parseIntIn(n, r, 0, 65_535),
+  host: (n, r) => {
+    if (!/^[A-Za-z0-9.:[\]-]+$/.test(r.trim()))
+      throw new ConfigError(n, r, 'expected a host name or IP address');
+    return r.trim();
+  },
+  translationDelayMs: (n, r) => parseIntIn(n, r, 0, MAX_SIMULATED_DURATION_MS),
+  translationDelayJitter: (n, r) => parseNumberIn(n, r, 0, 1),
+  errorProbability: (n, r) => parseNumberIn(n, r, 0, 1),
+  seed: (n, r) => {
+    if (r.trim() === '') throw new ConfigError(n, r, 'expected a non-empty seed, e.g. 42');
+    return r.trim();
+  },
+  store: parseStoreSpec,
+  maxWaiters: (n, r) => parseIntIn(n, r, 0, 1_000_000),
+  bodyLimitBytes: (n, r) => parseIntIn(n, r, 1024, 100 * 1_048_576),
+  retentionMs: (n, r) => parseDurationMs(n, r, 1000, 365 * DAY_MS),
+  corsOrigins: parseOrigins,
+  trustProxy: parseBoolean,
+  shutdownGraceMs: (n, r) => parseDurationMs(n, r, 0, 10 * 60_000),
+  logLevel: (n, r) => parseOneOf(n, r.toLowerCase(), LOG_LEVELS),
+  webhookSecret: parseWebhookSecret,
+  webhookRetryDelaysMs: parseRetryDelays,
+  webhookTimeoutMs: (n, r) => parseDurationMs(n, r, 1, MAX_WEBHOOK_TIMEOUT_MS),
+  webhookAllowHosts: parseAllowHosts,
+  faults: (n, r) => (parseFaultSpec(n, r) ? r.trim() : undefined),
+  apiKeys: (n, r) => parseApiKeys(n, r),
+  apiKeysFromFile: readApiKeysFile,
+  rateLimits: parseRateLimits,
+  metricsToken: (n, r) => {
+    if (!/^[\x21-\x7e]{8,256}$/.test(r.trim()))
+      throw new ConfigError(n, '<hidden>', 'expected 8 to 256 visible ASCII characters');
+    return r.trim();
+  },
+  maxWaitersPerKey: (n, r) => parseIntIn(n, r, 0, 1_000_000),
+  memoryMaxJobs: (n, r) => parseIntIn(n, r, 1, MAX_MEMORY_MAX_JOBS),
 };
 
-/** The variables the server reads, for help texts and `vtrans serve` flags. */
-export const CONFIG_VARIABLES: { field: keyof ServerConfig; variable: string }[] = Object.entries(
-  ENV_READERS,
-).map(([field, reader]) => ({ field: field as keyof ServerConfig, variable: reader[0] }));
+/** Sets `field` of `config` from the raw value of its variable. */
+function readVariable<K extends ConfiguredField>(
+  config: ServerConfig,
+  field: K,
+  variable: string,
+  raw: string,
+): void {
+  config[field] = ENV_READERS[field](variable, raw);
+}
 
 /**
  * Reads the configuration from `env`, with a `.env` file in `cwd` underneath it (the real
@@ -249,13 +240,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
   const fileEnv = existsSync(dotEnvPath) ? parseDotEnv(readFileSync(dotEnvPath, 'utf8')) : {};
   const merged: Env = { ...fileEnv, ...env };
   const config: ServerConfig = { ...DEFAULT_CONFIG, prettyLogs: Boolean(process.stdout.isTTY) };
-  for (const [field, reader] of Object.entries(ENV_READERS) as [
-    keyof ServerConfig,
-    [string, (n: string, r: string) => unknown],
-  ][]) {
-    const raw = merged[reader[0]];
-    if (raw === undefined) continue;
-    (config as unknown as Record<string, unknown>)[field] = reader[1](reader[0], raw);
+  for (const { variable, field } of CONFIG_VARIABLES) {
+    const raw = merged[variable];
+    if (raw !== undefined) readVariable(config, field, variable, raw);
   }
   checkAccessConfig(config);
   return config;

@@ -5,8 +5,10 @@ import type { ServerConfig } from './config.js';
 import { createMetrics, instrumentStore, type Metrics } from './metrics.js';
 import { MemoryRateLimiter } from './rate-limit/memory-limiter.js';
 import type { RateLimiter } from './rate-limit/types.js';
+import type { JobRecord } from './sim/job-model.js';
 import { createRandom, type Random } from './sim/rng.js';
-import { watchStats, type StatsRing } from './routes/stats.js';
+import { drawJob } from './sim/simulator.js';
+import { watchStats, type StatsRing } from './stats-ring.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
 import { Hub } from './wait/hub.js';
@@ -33,6 +35,12 @@ export interface AppContext {
   webhooks: Webhooks;
   /** Per-minute job counts for `GET /v1/stats`, fed by the store's notices from the start. */
   stats: StatsRing;
+  /**
+   * The job bare `GET /status` reports, as in the original project: drawn from the simulation
+   * settings when the server starts (each start draws again), held by this instance only — never
+   * stored, so no outcome outlives the process, and not a job of the `/v1` API.
+   */
+  defaultJob: JobRecord;
 }
 
 export interface ContextOverrides {
@@ -70,6 +78,8 @@ export async function createContext(
   });
   // Every operation is timed, and the job events this instance writes are counted, in one place.
   const timedStore = instrumentStore(store, metrics);
+  const random = createRandom(config.seed);
+  const startedAt = clock.now();
   return {
     config,
     store: timedStore,
@@ -79,9 +89,9 @@ export async function createContext(
     metrics,
     // A shared store (Redis) keeps the counters, so every instance counts against the same windows.
     limiter: overrides.limiter ?? store.rateLimiter?.() ?? new MemoryRateLimiter(),
-    random: createRandom(config.seed),
+    random,
     clock,
-    startedAt: clock.now(),
+    startedAt,
     // The worker counts into this instance's registry and its store calls are timed too.
     webhooks: createWebhooks({
       config,
@@ -92,5 +102,6 @@ export async function createContext(
       metrics,
     }),
     stats: watchStats(store, clock),
+    defaultJob: drawJob({ tenant: OPEN_TENANT }, config, random, startedAt),
   };
 }

@@ -7,12 +7,18 @@ export {
   DEFAULT_CONFIG,
   loadConfig,
   resolveConfig,
+  type ConfigVariable,
   type LogLevel,
   type ServerConfig,
 } from './config.js';
 export { createContext, type AppContext } from './context.js';
 export { ERROR_CODES, ProblemError, type ErrorCode, type ProblemDetails } from './errors.js';
 export { startServer, type RunningServer, type StartServerOptions } from './server.js';
+export {
+  onShutdownSignals,
+  SIGNAL_ECHO_WINDOW_MS,
+  type ShutdownSignalHandlers,
+} from './shutdown-signals.js';
 export {
   JOB_STAGES,
   JOB_STATUSES,
@@ -23,7 +29,6 @@ export {
   type JobStage,
   type JobStatus,
 } from './sim/job-model.js';
-export { DEFAULT_JOB_ID } from './sim/simulator.js';
 export { MemoryStore } from './store/memory-store.js';
 export { openStore } from './store/open-store.js';
 export { SqliteStore } from './store/sqlite-store.js';

@@ -7,7 +7,7 @@ import type { AppContext } from './context.js';
 import { ProblemError } from './errors.js';
 import { eventForStep } from './sim/job-events.js';
 import { materialize, TERMINAL_STEP, type Job, type JobRecord } from './sim/job-model.js';
-import { DEFAULT_JOB_ID, drawJob, type NewJobInput } from './sim/simulator.js';
+import { drawJob, type NewJobInput } from './sim/simulator.js';
 import type { Static } from 'typebox';
 import type { CreateJobBody } from './schemas/job.js';
 
@@ -81,22 +81,30 @@ export async function getOwnRecord(
   id: string,
 ): Promise<JobRecord> {
   const record = await ctx.store.getJob(id);
-  if (!record || (record.tenant !== tenant && id !== DEFAULT_JOB_ID)) {
+  if (!record || record.tenant !== tenant) {
     throw new ProblemError('job_not_found', `No job with id ${JSON.stringify(id)}`);
   }
   return record;
 }
 
+/**
+ * The job as the tenant sees it, evaluated at the instant the read was asked for (or `notBefore`,
+ * a notice's instant, if later) — never at the instant the answer came back: a record read before
+ * a cancel and evaluated after the finish instant would say "completed" for a canceled job.
+ */
+export async function readOwnJob(
+  ctx: AppContext,
+  tenant: string,
+  id: string,
+  notBefore = 0,
+): Promise<Job> {
+  const askedAt = ctx.clock.now();
+  const record = await getOwnRecord(ctx, tenant, id);
+  return materialize(record, Math.max(askedAt, notBefore));
+}
+
 export async function cancelJob(ctx: AppContext, tenant: string, id: string): Promise<Job> {
   await getOwnRecord(ctx, tenant, id);
-  if (id === DEFAULT_JOB_ID) {
-    // Every tenant can read it, and its outcome sticks: one cancel would turn GET /status into
-    // "error" for everyone, for good.
-    throw new ProblemError(
-      'job_not_cancelable',
-      "The server's default job (the one GET /status reports) cannot be canceled",
-    );
-  }
   const now = ctx.clock.now();
   const result = await ctx.store.cancelJob(id, now, (canceled) =>
     eventForStep(canceled, TERMINAL_STEP, now),
@@ -105,7 +113,8 @@ export async function cancelJob(ctx: AppContext, tenant: string, id: string): Pr
     case 'missing':
       throw new ProblemError('job_not_found', `No job with id ${JSON.stringify(id)}`);
     case 'finished': {
-      const job = materialize(result.record, now);
+      // A shared store may judge it finished after `now` (the cancel waited): say how it ended.
+      const job = materialize(result.record, Math.max(now, result.record.finishAt));
       throw new ProblemError(
         'job_not_cancelable',
         `Job ${id} already ended with status ${job.status}`,
@@ -114,22 +123,5 @@ export async function cancelJob(ctx: AppContext, tenant: string, id: string): Pr
     case 'already-canceled':
     case 'canceled':
       return materialize(result.record, now);
-  }
-}
-
-/** Creates the server's default job (the one `GET /status` reports) unless it exists. */
-export async function ensureDefaultJob(ctx: AppContext, tenant: string): Promise<JobRecord> {
-  const existing = await ctx.store.getJob(DEFAULT_JOB_ID);
-  if (existing) return existing;
-  const now = ctx.clock.now();
-  const record = drawJob({ tenant }, ctx.config, ctx.random, now, DEFAULT_JOB_ID);
-  try {
-    await ctx.store.createJob(record, eventForStep(record, 0, now));
-    return record;
-  } catch (err) {
-    // Another instance created it first; its draw is the one that sticks.
-    const raced = await ctx.store.getJob(DEFAULT_JOB_ID);
-    if (raced) return raced;
-    throw err;
   }
 }

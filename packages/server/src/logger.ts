@@ -1,21 +1,47 @@
-/** Structured logs: pino, pretty on a terminal, JSON lines otherwise. API keys never appear. */
+/**
+ * Structured logs: pino, pretty on a terminal, JSON lines otherwise. API keys never appear.
+ *
+ * Pretty lines are for a person: one line per event, its message saying what happened, the request
+ * id after a `·`. The fields the messages already say (see `PRETTY_HIDDEN_FIELDS`) are left out
+ * there; JSON lines keep every field for machines.
+ */
 import type { FastifyBaseLogger } from 'fastify';
 import { pino, type Bindings, type ChildLoggerOptions, type LogFn, type Logger } from 'pino';
+import { ACCESS_LINE_FIELDS } from './access-log.js';
 import type { LogLevel } from './config.js';
 
+/**
+ * Fields pretty lines leave out: pino's own, the access line's, and the objects under which the
+ * start-up, shutdown and webhook lines put their details (each message says them in words).
+ */
+export const PRETTY_HIDDEN_FIELDS = [
+  'pid',
+  'hostname',
+  ...ACCESS_LINE_FIELDS,
+  'server',
+  'shutdown',
+  'webhook',
+];
+
+/** pino-pretty's options for a terminal: `[12:00:01.234] INFO: GET /v1/jobs 200 1.4 ms · req_…`. */
+export const PRETTY_OPTIONS = {
+  colorize: true,
+  translateTime: 'HH:MM:ss.l',
+  ignore: PRETTY_HIDDEN_FIELDS.join(','),
+  messageFormat: '{msg}{if reqId} · {reqId}{end}',
+};
+
 export function createLogger(level: LogLevel, pretty: boolean): Logger {
-  return pino({
+  const options = {
     level,
     redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
-    ...(pretty
-      ? {
-          transport: {
-            target: 'pino-pretty',
-            options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
-          },
-        }
-      : {}),
-  });
+  };
+  if (pretty)
+    return pino({ ...options, transport: { target: 'pino-pretty', options: PRETTY_OPTIONS } });
+  // JSON lines are written synchronously: pino's asynchronous default flushes its buffer at exit
+  // ahead of a write still in flight, so a process exiting right after its last line could print
+  // that line before the ones logged just ahead of it.
+  return pino(options, pino.destination({ dest: 1, sync: true }));
 }
 
 type Method = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -24,7 +50,7 @@ type LogArgs = Parameters<LogFn>;
 /**
  * A request's logger, bound to its id, that makes pino's child (3–5 µs of a job read's ~100 µs of
  * server CPU) only when a line is actually written. At `warn` most requests write none, so they
- * make none; at `info` Fastify's access lines make it on the first one.
+ * make none; at `info` the request's access line makes it.
  */
 class RequestLogger implements FastifyBaseLogger {
   #child: FastifyBaseLogger | undefined;

@@ -4,7 +4,6 @@
  * works in small batches, yielding between them) never overlaps the next.
  */
 import type { AppContext } from './context.js';
-import { DEFAULT_JOB_ID } from './sim/simulator.js';
 
 const MAX_PURGE_INTERVAL_MS = 3_600_000;
 const PURGE_FRACTION_OF_RETENTION = 10;
@@ -21,7 +20,7 @@ export function startRetention(
   let stopped = false;
   const sweep = async () => {
     try {
-      await ctx.store.purgeExpired(ctx.clock.now() - ctx.config.retentionMs, [DEFAULT_JOB_ID]);
+      await ctx.store.purgeExpired(ctx.clock.now() - ctx.config.retentionMs, []);
     } catch (err) {
       if (!stopped) log.warn({ err }, 'purging expired jobs failed');
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, resolveConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
-import { freePort, runServerToExit, spawnServer, tempDir } from './helpers/process.js';
+import { freePort, runServerToExit, spawnServer, tempDir } from '@vtrans/test-support';
 
 /** Reads the configuration from `env` only (an empty scratch directory: no `.env`). */
 const load = (env: Record<string, string>) => loadConfig(env, tempDir());

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { chromiumOptions, CHROMIUM_PATH, hasChromium } from './helpers/chromium.js';
+import { chromiumOptions, needs } from '@vtrans/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
 import { startTestServer } from './helpers/server.js';
@@ -18,11 +18,7 @@ const BUILD_SCRIPT = fileURLToPath(new URL('../scripts/build-dashboard.mjs', imp
 const KEY_A = 'dash_key_acme_0123456789';
 const KEY_B = 'dash_key_globex_0123456789';
 
-if (!hasChromium) {
-  console.warn(
-    `dashboard browser tests SKIPPED: ${CHROMIUM_PATH} is missing (apt-get install chromium)`,
-  );
-}
+const hasChromium = needs('chromium', 'dashboard with API keys in headless Chromium');
 
 describe.skipIf(!hasChromium)('dashboard with API keys in headless Chromium', () => {
   let srv: RunningServer;

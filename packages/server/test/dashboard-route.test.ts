@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerErrorHandler } from '../src/plugins/error-handler.js';
 import { registerDashboardRoutes } from '../src/routes/dashboard.js';
+import { ProblemSchema } from '../src/schemas/problem.js';
 import { startTestServer } from './helpers/server.js';
 
 const BUILD_SCRIPT = fileURLToPath(new URL('../scripts/build-dashboard.mjs', import.meta.url));
@@ -18,6 +19,8 @@ beforeAll(async () => {
   publicDir = mkdtempSync(join(tmpdir(), 'vtrans-dashboard-'));
   execFileSync(process.execPath, [BUILD_SCRIPT, '--out', publicDir], { stdio: 'pipe' });
   app = Fastify();
+  // The routes describe their 404 as a `Problem` (the app adds the shared schema).
+  app.addSchema(ProblemSchema);
   registerErrorHandler(app);
   registerDashboardRoutes(app, { publicDir });
   await app.ready();
@@ -97,6 +100,7 @@ describe('dashboard route', () => {
 
   it('says how to build the dashboard when it is missing', async () => {
     const empty = Fastify();
+    empty.addSchema(ProblemSchema);
     registerErrorHandler(empty);
     registerDashboardRoutes(empty, { publicDir: join(publicDir, 'missing') });
     const res = await empty.inject({ method: 'GET', url: '/' });
@@ -104,6 +108,51 @@ describe('dashboard route', () => {
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ code: 'not_found' });
     expect(res.json<{ detail: string }>().detail).toContain('npm run build');
+  });
+
+  it('answers a read error other than a missing build as the server error it is', async () => {
+    // index.html is a directory (EISDIR), then the assets folder is a file (ENOTDIR): an
+    // installation fault to report and log, not "run npm run build".
+    const broken = mkdtempSync(join(tmpdir(), 'vtrans-dashboard-broken-'));
+    mkdirSync(join(broken, 'index.html'));
+    const notAFolder = mkdtempSync(join(tmpdir(), 'vtrans-dashboard-broken-'));
+    writeFileSync(join(notAFolder, 'index.html'), '<!doctype html><title>x</title>');
+    writeFileSync(join(notAFolder, 'assets'), 'not a folder');
+    try {
+      for (const dir of [broken, notAFolder]) {
+        const srv = Fastify();
+        srv.addSchema(ProblemSchema);
+        registerErrorHandler(srv);
+        registerDashboardRoutes(srv, { publicDir: dir });
+        for (const url of ['/', '/assets/app.js']) {
+          const res = await srv.inject({ method: 'GET', url });
+          expect(res.statusCode, `${dir} ${url}`).toBe(500);
+          expect(res.json()).toMatchObject({ code: 'internal_error' });
+        }
+        await srv.close();
+      }
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+      rmSync(notAFolder, { recursive: true, force: true });
+    }
+  });
+
+  it('serves the dashboard once it is built, without a restart', async () => {
+    const later = mkdtempSync(join(tmpdir(), 'vtrans-dashboard-later-'));
+    const srv = Fastify();
+    srv.addSchema(ProblemSchema);
+    registerErrorHandler(srv);
+    registerDashboardRoutes(srv, { publicDir: later });
+    try {
+      expect((await srv.inject({ method: 'GET', url: '/' })).statusCode).toBe(404);
+      writeFileSync(join(later, 'index.html'), '<!doctype html><title>built</title>');
+      const res = await srv.inject({ method: 'GET', url: '/' });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('<title>built</title>');
+    } finally {
+      await srv.close();
+      rmSync(later, { recursive: true, force: true });
+    }
   });
 
   it('is served by the real app with the security headers and without an API key', async () => {

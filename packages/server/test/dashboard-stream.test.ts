@@ -1,42 +1,13 @@
 /**
  * The dashboard's event-stream reader (browser code with no DOM dependency, so it runs in Node):
- * the SSE parser, reconnection that resumes with Last-Event-ID, the idle timeout that heartbeats
- * reset, and stopping on 401. Against small scripted HTTP servers.
+ * events through the client's SSE parser (whose own tests are the client's sse-parser.test.ts),
+ * reconnection that resumes with Last-Event-ID and honours the server's `retry:`, the idle timeout
+ * that heartbeats reset, and stopping on 401. Against small scripted HTTP servers.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  EventStream,
-  SseParser,
-  type SseEvent,
-  type StreamState,
-} from '../dashboard/src/event-stream.js';
-
-describe('SseParser', () => {
-  it('parses events, ids, multi-line data and comments across arbitrary chunk splits', () => {
-    const text =
-      'retry: 1500\r\n: heartbeat\r\n\r\nid: 1-1\r\nevent: job.created\r\ndata: {"a":\r\ndata: 1}\r\n\r\ndata:plain\n\nid: 2-2\revent: job.updated\rdata: x\r\r: end\n';
-    const expected: SseEvent[] = [
-      { id: '1-1', event: 'job.created', data: '{"a":\n1}' },
-      { id: '1-1', event: 'message', data: 'plain' },
-      { id: '2-2', event: 'job.updated', data: 'x' },
-    ];
-    // Every split point, including between \r and \n.
-    for (let cut = 0; cut <= text.length; cut++) {
-      const parser = new SseParser();
-      const events = [...parser.feed(text.slice(0, cut)), ...parser.feed(text.slice(cut))];
-      expect(events, `cut at ${cut}`).toEqual(expected);
-      expect(parser.retryMs).toBe(1500);
-    }
-  });
-
-  it('keeps an event without its blank line until the line arrives', () => {
-    const parser = new SseParser();
-    expect(parser.feed('event: job.updated\ndata: 1\n')).toEqual([]);
-    expect(parser.feed('\n')).toEqual([{ id: undefined, event: 'job.updated', data: '1' }]);
-  });
-});
+import { EventStream, type SseEvent, type StreamState } from '../dashboard/src/event-stream.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, attempt: number) => void;
 
@@ -106,6 +77,18 @@ describe('EventStream', () => {
     expect(requests[1]?.headers.authorization).toBe('Bearer k1');
     expect(w.states).toEqual(['connecting', 'live', 'reconnecting', 'connecting', 'live']);
     expect(w.gaps()).toBe(0);
+  });
+
+  it('drops an event the previous connection left half-sent', async () => {
+    const { url } = await scripted((_req, res, attempt) => {
+      open(res);
+      if (attempt === 1) res.end('id: 5-1\nevent: job.created\ndata: {}\n\nevent: job.upd');
+      else res.write('id: 6-2\nevent: job.completed\ndata: {}\n\n');
+    });
+    const w = watch(url);
+    await expect
+      .poll(() => w.events.map((e) => `${e.id} ${e.event}`))
+      .toEqual(['5-1 job.created', '6-2 job.completed']);
   });
 
   it('treats silence longer than the idle timeout as a dead connection; heartbeats keep it alive', async () => {

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawnServer, tempDir } from './helpers/process.js';
+import { spawnServer, tempDir } from '@vtrans/test-support';
 
 const CLIENTS = 50;
 /** The kill comes once this many creates were acknowledged (or after `MAX_LOAD_MS`). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spawnServer, tempDir } from './helpers/process.js';
+import { spawnServer, tempDir } from '@vtrans/test-support';
 
 interface JobBody {
   id: string;

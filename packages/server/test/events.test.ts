@@ -39,7 +39,7 @@ const isTerminalEvent = (e: { event: string }) =>
   ['job.completed', 'job.failed', 'job.canceled'].includes(e.event);
 
 describe('GET /v1/jobs/{id}/events', () => {
-  it('streams each stage as job.updated, the terminal event last with id = version, then ends', async () => {
+  it('streams each stage as job.updated with id = its step, the terminal event last with id 6, then ends', async () => {
     const job = await createJob({ duration_ms: 1000, outcome: 'completed' });
     const stream = await sse(`/v1/jobs/${job.id}/events`);
     expect(stream.status).toBe(200);
@@ -51,23 +51,24 @@ describe('GET /v1/jobs/{id}/events', () => {
     const events = eventsOf(stream.items);
     const last = events.at(-1);
     expect(last).toMatchObject({
-      id: '2',
+      id: '6',
       event: 'job.completed',
       data: { status: 'completed', version: 2 },
     });
     const updates = events.slice(0, -1);
     expect(updates.length, JSON.stringify(events)).toBeGreaterThan(1);
     for (const e of updates) {
-      expect(e).toMatchObject({
-        id: '1',
-        event: 'job.updated',
-        data: { status: 'pending', version: 1 },
-      });
+      expect(e).toMatchObject({ event: 'job.updated', data: { status: 'pending', version: 1 } });
+      // The id is the stage's step, so a reconnect can resume between stage changes.
+      const stage = (e.data as JobBody).stage as (typeof JOB_STAGES)[number];
+      expect(e.id).toBe(String(JOB_STAGES.indexOf(stage)));
     }
-    // Stages arrive in order, each once.
-    const stages = updates.map((e) => (e.data as JobBody).stage);
-    const order = stages.map((s) => JOB_STAGES.indexOf(s as (typeof JOB_STAGES)[number]));
-    expect(order.every((v, i) => v >= 0 && (i === 0 || v > order[i - 1]!))).toBe(true);
+    // Stages arrive in order, each once: the ids strictly increase.
+    const ids = events.map((e) => Number(e.id));
+    expect(
+      ids.every((v, i) => i === 0 || v > ids[i - 1]!),
+      JSON.stringify(ids),
+    ).toBe(true);
     expect(stream.items.filter((i) => i.kind === 'event' && isTerminalEvent(i))).toHaveLength(1);
   });
 
@@ -75,7 +76,7 @@ describe('GET /v1/jobs/{id}/events', () => {
     const job = await createJob({ duration_ms: 0, outcome: 'error' });
     const stream = await sse(`/v1/jobs/${job.id}/events`);
     await stream.ended;
-    expect(eventsOf(stream.items).map((e) => [e.id, e.event])).toEqual([['2', 'job.failed']]);
+    expect(eventsOf(stream.items).map((e) => [e.id, e.event])).toEqual([['6', 'job.failed']]);
   });
 
   it('ends with job.canceled when the job is canceled mid-stream', async () => {
@@ -85,8 +86,8 @@ describe('GET /v1/jobs/{id}/events', () => {
     await fetch(`${srv.url}/v1/jobs/${job.id}/cancel`, { method: 'POST' });
     await stream.ended;
     expect(eventsOf(stream.items).map((e) => [e.id, e.event])).toEqual([
-      ['1', 'job.updated'],
-      ['2', 'job.canceled'],
+      ['0', 'job.updated'],
+      ['6', 'job.canceled'],
     ]);
   });
 
@@ -239,15 +240,69 @@ describe('GET /v1/events', () => {
 });
 
 describe('resuming a per-job stream', () => {
-  it('skips the pending state already seen when Last-Event-ID names version 1', async () => {
+  it('skips the stage already seen when Last-Event-ID names it', async () => {
     const job = await createJob({ duration_ms: 60_000 });
-    const stream = await sse(`/v1/jobs/${job.id}/events`, { 'last-event-id': '1' });
+    const stream = await sse(`/v1/jobs/${job.id}/events`, { 'last-event-id': '0' });
     await stream.until((items) =>
       items.some((i) => i.kind === 'comment' && i.text === 'heartbeat'),
     );
     expect(eventsOf(stream.items)).toEqual([]);
     await fetch(`${srv.url}/v1/jobs/${job.id}/cancel`, { method: 'POST' });
     await stream.ended;
-    expect(eventsOf(stream.items).map((e) => [e.id, e.event])).toEqual([['2', 'job.canceled']]);
+    expect(eventsOf(stream.items).map((e) => [e.id, e.event])).toEqual([['6', 'job.canceled']]);
+  });
+
+  it('resumes between stage changes: only the later stages, then the terminal event', async () => {
+    // Stages start at 0, 5, 25, 45, 65 and 85 % of the duration.
+    const job = await createJob({ duration_ms: 1500, outcome: 'completed' });
+    const stream = await sse(`/v1/jobs/${job.id}/events`, { 'last-event-id': '1' });
+    await stream.ended;
+    const events = eventsOf(stream.items);
+    expect(events.map((e) => e.id)).toEqual(['2', '3', '4', '5', '6']);
+    expect(events.map((e) => (e.data as JobBody).stage)).toEqual([
+      'translating',
+      'voicing',
+      'lip_syncing',
+      'rendering',
+      null,
+    ]);
+  });
+
+  it('answers 204 (stop reconnecting) when Last-Event-ID is at or past the terminal event', async () => {
+    const job = await createJob({ duration_ms: 0, outcome: 'completed' });
+    for (const id of ['6', '7', '123']) {
+      const res = await fetch(`${srv.url}/v1/jobs/${job.id}/events`, {
+        headers: { 'last-event-id': id },
+      });
+      expect(res.status, id).toBe(204);
+      expect(await res.text()).toBe('');
+    }
+    // Before the terminal event, the terminal event is sent.
+    const resumed = await sse(`/v1/jobs/${job.id}/events`, { 'last-event-id': '5' });
+    await resumed.ended;
+    expect(eventsOf(resumed.items).map((e) => e.id)).toEqual(['6']);
+  });
+
+  it('streams a pending job even when Last-Event-ID claims its terminal event', async () => {
+    const job = await createJob({ duration_ms: 60_000 });
+    const stream = await sse(`/v1/jobs/${job.id}/events`, { 'last-event-id': '6' });
+    expect(stream.status).toBe(200);
+    await stream.until((items) => items.some((i) => i.kind === 'comment'));
+    // Nothing it claims to have is sent again; the stream ends when the job does.
+    await fetch(`${srv.url}/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    await stream.ended;
+    expect(eventsOf(stream.items)).toEqual([]);
+  });
+
+  it('ignores a Last-Event-ID that is not a step', async () => {
+    const job = await createJob({ duration_ms: 0, outcome: 'error' });
+    for (const id of ['abc', '1712-3', '-1']) {
+      const stream = await sse(`/v1/jobs/${job.id}/events`, { 'last-event-id': id });
+      await stream.ended;
+      expect(
+        eventsOf(stream.items).map((e) => e.id),
+        id,
+      ).toEqual(['6']);
+    }
   });
 });

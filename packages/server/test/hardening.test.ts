@@ -2,7 +2,8 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/store/memory-store.js';
 import type { Store } from '../src/store/types.js';
-import { buildTestApp, sleep, startTestServer } from './helpers/server.js';
+import { buildTestApp, startTestServer } from './helpers/server.js';
+import { sleep } from '@vtrans/test-support';
 
 /** Sends raw bytes and collects everything the server answers until it closes the connection. */
 function rawExchange(

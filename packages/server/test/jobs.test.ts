@@ -2,13 +2,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { eventForStep } from '../src/sim/job-events.js';
-import { tempDir } from './helpers/process.js';
 import {
   buildTestApp,
   createManualClock,
   startTestServer,
   type TestApp,
 } from './helpers/server.js';
+import { tempDir } from '@vtrans/test-support';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json';
@@ -448,10 +448,14 @@ describe('GET /status', () => {
     expect(await status(canceled.id)).toBe('{"result":"error"}');
   });
 
-  it('refuses to cancel the default job, whose outcome every client of /status shares', async () => {
+  it('keeps the default job out of the /v1 API: nobody lists, reads or cancels it', async () => {
     const { app, close } = await buildTestApp({ translationDelayMs: 60_000 });
-    const res = await app.inject({ method: 'POST', url: '/v1/jobs/job_default/cancel' });
-    expectProblem(res, 409, 'job_not_cancelable');
+    const list = (await app.inject({ method: 'GET', url: '/v1/jobs' })).json<{ data: unknown[] }>();
+    expect(list.data).toEqual([]);
+    // The id it had when it was a stored job is just an unknown id now.
+    expect((await app.inject({ method: 'GET', url: '/v1/jobs/job_default' })).statusCode).toBe(404);
+    const cancel = await app.inject({ method: 'POST', url: '/v1/jobs/job_default/cancel' });
+    expect(cancel.statusCode).toBe(404);
     expect((await app.inject({ method: 'GET', url: '/status' })).body).toBe('{"result":"pending"}');
     await close();
   });
@@ -470,14 +474,24 @@ describe('GET /status', () => {
     );
   });
 
-  it('keeps the default job and its outcome across restarts on the same SQLite file', async () => {
+  it('draws the default job afresh at each start, on the same SQLite file too', async () => {
     const store = `sqlite:${tempDir()}/vtrans.db`;
-    const first = await startTestServer({ store, translationDelayMs: 0, errorProbability: 1 });
-    expect(await (await fetch(`${first.url}/status`)).text()).toBe('{"result":"error"}');
-    await first.close();
-    // Another configuration draws nothing new: the stored outcome sticks.
-    const second = await startTestServer({ store, translationDelayMs: 0, errorProbability: 0 });
-    expect(await (await fetch(`${second.url}/status`)).text()).toBe('{"result":"error"}');
+    const statusOf = async (options: { translationDelayMs: number; errorProbability: number }) => {
+      const srv = await startTestServer({ store, ...options });
+      const body = await (await fetch(`${srv.url}/status`)).text();
+      await srv.close();
+      return body;
+    };
+    expect(await statusOf({ translationDelayMs: 0, errorProbability: 1 })).toBe(
+      '{"result":"error"}',
+    );
+    // A restart starts a new job, as the original server did: no outcome sticks in the store.
+    expect(await statusOf({ translationDelayMs: 60_000, errorProbability: 1 })).toBe(
+      '{"result":"pending"}',
+    );
+    expect(await statusOf({ translationDelayMs: 0, errorProbability: 0 })).toBe(
+      '{"result":"completed"}',
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { tempDir } from './helpers/process.js';
 import { buildTestApp, createManualClock, type TestApp } from './helpers/server.js';
+import { tempDir } from '@vtrans/test-support';
 
 // One app for the file; each test lists as its own tenant, so tests do not see each other's jobs.
 const clock = createManualClock();

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
 import { MemoryStore } from '../src/store/memory-store.js';
-import { createManualClock, sleep, startTestServer } from './helpers/server.js';
+import { createManualClock, startTestServer } from './helpers/server.js';
+import { sleep } from '@vtrans/test-support';
 
 interface JobBody {
   id: string;
@@ -345,15 +346,23 @@ describe('batch long polling GET /v1/jobs?ids=', () => {
 });
 
 describe('the scheduler and the clock', () => {
-  it('answers a waiter woken at the finish instant with the terminal state even if the clock reads 1 ms before it', async () => {
+  it('answers a waiter when the clock reaches the finish instant, also when the timer fires a hair early', async () => {
     const clock = createManualClock();
     const t0 = clock.now();
     const srv = await startTestServer({ clock });
     const job = await createJob(srv, { duration_ms: 40, outcome: 'completed' });
-    const held = get(srv, `/v1/jobs/${job.id}`, { prefer: 'wait=2' });
+    let answered = false;
+    const held = get(srv, `/v1/jobs/${job.id}`, { prefer: 'wait=2' }).finally(() => {
+      answered = true;
+    });
     await heldRequests(srv, 1);
-    // The finish timer fires (in real time) while the clock still reads a hair before the instant.
+    // The finish timer fires (in real time) while the clock still reads a hair before the instant:
+    // the job is still pending (a cancel would still be allowed), so nothing is answered yet...
     clock.set(t0 + 39);
+    await sleep(150);
+    expect(answered).toBe(false);
+    // ...and once the clock reaches it, the waiter gets the terminal state at once.
+    clock.set(t0 + 40);
     const res = await held;
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../src/metrics.js';
-import { buildTestApp, sleep, startTestServer } from './helpers/server.js';
+import { buildTestApp, startTestServer } from './helpers/server.js';
+import { sleep } from '@vtrans/test-support';
 
 /** The value of one sample line, e.g. `vtrans_jobs_total{event="created"}`; 0 when absent. */
 function sample(text: string, series: string): number {

@@ -4,8 +4,8 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { cancelJob } from '../src/job-service.js';
 import { MemoryRateLimiter } from '../src/rate-limit/memory-limiter.js';
 import { parseRateLimits } from '../src/rate-limit/policies.js';
-import { tempDir } from './helpers/process.js';
-import { buildTestApp, createManualClock, sleep, startTestServer } from './helpers/server.js';
+import { buildTestApp, createManualClock, startTestServer } from './helpers/server.js';
+import { sleep, tempDir } from '@vtrans/test-support';
 
 const FREE_KEY = 'free-key-0123456789';
 const PRO_KEY = 'pro-key-0123456789';

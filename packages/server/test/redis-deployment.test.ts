@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MAX_WAIT_S } from '../src/http/conditional.js';
-import { MAIN_JS } from './helpers/process.js';
+import { MAIN_JS } from '@vtrans/test-support';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');

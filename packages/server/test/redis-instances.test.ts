@@ -5,16 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
-import {
-  hasRedis,
-  NO_REDIS_MESSAGE,
-  readSse,
-  startRedis,
-  type RedisServer,
-} from './helpers/redis.js';
-import { sleep, startTestServer } from './helpers/server.js';
+import { needs, type RedisServer, sleep, startRedis } from '@vtrans/test-support';
+import { readSse } from './helpers/sse.js';
+import { startTestServer } from './helpers/server.js';
 
-if (!hasRedis) console.warn(NO_REDIS_MESSAGE);
+const hasRedis = needs('redis', 'two instances on one Redis');
 
 interface JobBody {
   id: string;

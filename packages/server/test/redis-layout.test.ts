@@ -10,10 +10,10 @@ import { eventForStep } from '../src/sim/job-events.js';
 import type { JobRecord } from '../src/sim/job-model.js';
 import { decodeRecord, encodeRecord, tenantPrefix } from '../src/store/redis-layout.js';
 import { RedisStore } from '../src/store/redis-store.js';
-import { hasRedis, NO_REDIS_MESSAGE, startRedis, type RedisServer } from './helpers/redis.js';
+import { needs, startRedis, type RedisServer } from '@vtrans/test-support';
 import { jobRecord, T0 } from './helpers/records.js';
 
-if (!hasRedis) console.warn(NO_REDIS_MESSAGE);
+const hasRedis = needs('redis', 'the Redis layout');
 
 const created = (r: JobRecord) => eventForStep(r, 0, r.createdAt);
 

@@ -10,10 +10,10 @@ import { eventForStep } from '../src/sim/job-events.js';
 import { statusAt, TERMINAL_STEP, type JobRecord, type JobStatus } from '../src/sim/job-model.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import { compareNewestFirst } from '../src/store/status-filter.js';
-import { hasRedis, NO_REDIS_MESSAGE, startRedis } from './helpers/redis.js';
+import { needs, startRedis } from '@vtrans/test-support';
 import { jobRecord, T0 } from './helpers/records.js';
 
-if (!hasRedis) console.warn(NO_REDIS_MESSAGE);
+const hasRedis = needs('redis', 'listing on the Redis store');
 
 const created = (r: JobRecord) => eventForStep(r, 0, r.createdAt);
 

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventForStep } from '../src/sim/job-events.js';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { RedisStore } from '../src/store/redis-store.js';
-import { hasRedis, NO_REDIS_MESSAGE, startRedis, type RedisServer } from './helpers/redis.js';
+import { needs, startRedis, type RedisServer } from '@vtrans/test-support';
 import { jobRecord, T0 } from './helpers/records.js';
 
-if (!hasRedis) console.warn(NO_REDIS_MESSAGE);
+const hasRedis = needs('redis', 'retention on the Redis store');
 
 const created = (r: JobRecord) => eventForStep(r, 0, r.createdAt);
 const terminal = (r: JobRecord, at = r.finishAt) => ({
@@ -111,7 +111,7 @@ describe.skipIf(!hasRedis)('Redis store retention', () => {
     const first = Array.from({ length: 250 }, (_, i) => jobRecord(`job_a${i}`));
     await createAll(store, first);
     await sleep(5);
-    const [seconds, micros] = (await admin.time()) as [string, string];
+    const [seconds, micros] = (await admin.time()) as unknown as [string, string];
     const cutoff = Number(seconds) * 1000 + Math.ceil(Number(micros) / 1000);
     await sleep(5);
     const second = Array.from({ length: 30 }, (_, i) => jobRecord(`job_b${i}`));

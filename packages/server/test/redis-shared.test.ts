@@ -5,13 +5,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseApiKeys } from '../src/plugins/auth.js';
+import { parseApiKeys } from '../src/access-config.js';
 import { parseRateLimits } from '../src/rate-limit/policies.js';
 import type { RunningServer } from '../src/server.js';
-import { hasRedis, NO_REDIS_MESSAGE, startRedis, type RedisServer } from './helpers/redis.js';
-import { sleep, startTestServer } from './helpers/server.js';
+import { needs, type RedisServer, sleep, startRedis } from '@vtrans/test-support';
+import { startTestServer } from './helpers/server.js';
 
-if (!hasRedis) console.warn(NO_REDIS_MESSAGE);
+const hasRedis = needs('redis', 'instances sharing one Redis');
 
 const KEY = 'sk_test_shared_0123456789';
 const HOOK_KEY = 'sk_test_hooks_0123456789';

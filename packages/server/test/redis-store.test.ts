@@ -9,11 +9,10 @@ import { eventForStep } from '../src/sim/job-events.js';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import { StoreUnavailableError, type StoreNotice } from '../src/store/types.js';
-import { freePort } from './helpers/process.js';
-import { hasRedis, NO_REDIS_MESSAGE, startRedis, type RedisServer } from './helpers/redis.js';
+import { freePort, needs, type RedisServer, startRedis } from '@vtrans/test-support';
 import { allUnfinished } from './helpers/store-backends.js';
 
-if (!hasRedis) console.warn(NO_REDIS_MESSAGE);
+const hasRedis = needs('redis', 'RedisStore');
 
 const T0 = Date.UTC(2026, 0, 1);
 let counter = 0;

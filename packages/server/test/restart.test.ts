@@ -3,10 +3,10 @@ import { eventForStep } from '../src/sim/job-events.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { Store } from '../src/store/types.js';
-import { tempDir } from './helpers/process.js';
 import { jobRecord } from './helpers/records.js';
 import { eventsOf, openSse } from './helpers/sse.js';
-import { sleep, startTestServer } from './helpers/server.js';
+import { startTestServer } from './helpers/server.js';
+import { sleep, tempDir } from '@vtrans/test-support';
 
 interface JobBody {
   id: string;

@@ -9,8 +9,8 @@ import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { RecordCache } from '../src/store/record-cache.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { AdaptiveBatch } from '../src/store/adaptive-batch.js';
-import { spawnServer, tempDir } from './helpers/process.js';
 import { jobRecord, T0 } from './helpers/records.js';
+import { spawnServer, tempDir } from '@vtrans/test-support';
 
 /** Pending for 10 s, in German, with a callback filter (an array the store must keep intact). */
 const record = (id: string, overrides: Partial<JobRecord> = {}): JobRecord =>

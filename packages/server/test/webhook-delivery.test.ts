@@ -7,8 +7,9 @@ import { verifyWebhook } from '@vtrans/client';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { StartServerOptions } from '../src/server.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { startTestServer, sleep } from './helpers/server.js';
+import { startTestServer } from './helpers/server.js';
 import { eventually, HANG, startReceiver, type ReceivedRequest } from './webhook-helpers.js';
+import { sleep } from '@vtrans/test-support';
 
 /** A tiny schedule so a whole retry sequence takes a fraction of a second. */
 const FAST: StartServerOptions = {

@@ -274,7 +274,7 @@ describe('the delivery worker with the guard', () => {
     const worker = new DeliveryWorker({
       store,
       clock: systemClock,
-      log: { warn: () => undefined, debug: () => undefined },
+      log: { warn: () => undefined, info: () => undefined, debug: () => undefined },
       secrets: new WebhookSecrets(store, systemClock, undefined, 'public'),
       retryDelaysMs: [60_000],
       timeoutMs: 1000,

@@ -5,6 +5,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { onTestFinished } from 'vitest';
+import { checkWebhookDelivery } from './helpers/response-check.js';
 
 export interface ReceivedRequest {
   method: string;
@@ -36,11 +37,14 @@ export async function startReceiver(statuses: number[] = [], thenStatus = 200): 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const status = statuses[requests.length] ?? thenStatus;
+      const body = Buffer.concat(chunks).toString('utf8');
+      // Every delivery must be what the API description's `webhooks` section says.
+      checkWebhookDelivery({ headers: req.headers, body });
       requests.push({
         method: req.method ?? '',
         url: req.url ?? '',
         headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
+        body,
         status,
         at: Date.now(),
       });

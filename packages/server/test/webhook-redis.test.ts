@@ -5,11 +5,11 @@
 import { verifyWebhook } from '@vtrans/client';
 import { describe, expect, it } from 'vitest';
 import type { RunningServer, StartServerOptions } from '../src/server.js';
-import { hasRedis, NO_REDIS_MESSAGE, startRedis } from './helpers/redis.js';
-import { sleep, startTestServer } from './helpers/server.js';
+import { needs, sleep, startRedis } from '@vtrans/test-support';
+import { startTestServer } from './helpers/server.js';
 import { eventually, startReceiver } from './webhook-helpers.js';
 
-if (!hasRedis) console.warn(NO_REDIS_MESSAGE);
+const hasRedis = needs('redis', 'webhooks on Redis');
 
 const FAST: StartServerOptions = {
   webhookAllowHosts: ['127.0.0.1'],

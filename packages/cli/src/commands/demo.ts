@@ -12,6 +12,8 @@ import {
   type Job,
 } from '@vtrans/client';
 import type { RunningServer } from '@vtrans/server';
+import type { Command } from 'commander';
+import type { CommandKit } from '../command-kit.js';
 import { CliError, EXIT, InterruptedError, type ExitCode } from '../exit-codes.js';
 import { formatDuration } from '../format.js';
 import { listenForInterrupt } from '../interrupt.js';
@@ -80,6 +82,33 @@ const PLANS: Plan[] = [
   },
 ];
 
+/** Every job the demo creates: one for the original `GET /status`, then one per plan. */
+export const DEMO_JOB_COUNT = PLANS.length + 1;
+
+const countOf = (outcome: Outcome): number =>
+  PLANS.filter((plan) => plan.expected === outcome).length;
+
+export function registerDemo(program: Command, kit: CommandKit): void {
+  program
+    .command('demo')
+    .description(
+      `the integration demo: an in-process server, ${DEMO_JOB_COUNT} jobs (${countOf('error')} set to fail, ${countOf('canceled')} canceled), a readable log`,
+    )
+    .addHelpText(
+      'after',
+      `
+Starts a server in this process and creates ${DEMO_JOB_COUNT} jobs: one it follows through the original
+GET /status, then ${PLANS.length} through /v1/jobs (${countOf('completed')} complete, ${countOf('error')} set to fail, ${countOf('canceled')} canceled), waited on
+together with the client; then it shuts the server down gracefully. Exit code 0 only if every
+outcome was the expected one. --url is not used.
+
+Examples:
+  vtrans demo
+  npm run demo`,
+    )
+    .action(kit.action(async () => runDemo(kit.io)));
+}
+
 /** Counts requests and narrates the original endpoint's polls as the original test did. */
 function narratingFetch(log: (line: string) => void): { fetch: typeof fetch; count: () => number } {
   let requests = 0;
@@ -128,7 +157,7 @@ export async function runDemo(io: Io): Promise<ExitCode> {
     surprises += await demoJobs(client, log, interrupt.signal);
     log('');
     log(
-      `${PLANS.length + 1 - surprises}/${PLANS.length + 1} outcomes as expected, ${counter.count()} requests in all.`,
+      `${DEMO_JOB_COUNT - surprises}/${DEMO_JOB_COUNT} outcomes as expected, ${counter.count()} requests in all.`,
     );
   } catch (error) {
     // Whatever went wrong, the server still shuts down gracefully.

@@ -1,76 +1,17 @@
 /**
- * The built `vtrans` binary as a real process: built once (`tsc -b packages/cli`, under a lock so
- * parallel test files do not build over each other), run with a minimal environment in a scratch
- * directory, its output collected, stopped by pid.
+ * The built `vtrans` binary as a real process (the test run's global setup builds it once, so it is
+ * never stale): run with a minimal environment in a scratch directory, its output collected,
+ * stopped by pid.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const BIN_JS = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
-const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-const BUILD_LOCK = join(tmpdir(), 'vtrans-cli-test-build.lock');
-const STALE_LOCK_MS = 5 * 60_000;
-/** A build on a busy 2-core machine can take a minute. */
-export const BUILD_TIMEOUT_MS = 240_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A lock left by a killed test run: its holder is gone, or it is very old. */
-function isStaleLock(): boolean {
-  try {
-    if (Date.now() - statSync(BUILD_LOCK).mtimeMs > STALE_LOCK_MS) return true;
-    const pid = Number(readFileSync(join(BUILD_LOCK, 'pid'), 'utf8'));
-    if (!Number.isInteger(pid) || pid <= 0) return false;
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    // ESRCH: no such process. ENOENT: the pid file is not written yet, or the lock is gone.
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-/** Builds the CLI (and what it references) once across parallel test files. */
-export async function buildCli(): Promise<void> {
-  for (;;) {
-    try {
-      mkdirSync(BUILD_LOCK);
-      writeFileSync(join(BUILD_LOCK, 'pid'), String(process.pid));
-      break;
-    } catch {
-      if (isStaleLock()) rmSync(BUILD_LOCK, { recursive: true, force: true });
-      await sleep(200);
-    }
-  }
-  try {
-    await promisify(execFile)(process.execPath, [TSC, '-b', 'packages/cli'], { cwd: ROOT });
-  } catch (error) {
-    const out = error as { stdout?: string; stderr?: string };
-    throw new Error(`tsc -b packages/cli failed:\n${out.stdout ?? ''}${out.stderr ?? ''}`);
-  } finally {
-    rmSync(BUILD_LOCK, { recursive: true, force: true });
-  }
-}
-
-/** A port nobody listens on. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export interface CliRun {
   readonly child: ChildProcess;
   stdout(): string;

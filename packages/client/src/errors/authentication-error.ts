@@ -4,3 +4,8 @@ import { ApiError } from './api-error.js';
 export class AuthenticationError extends ApiError {
   override readonly name = 'AuthenticationError';
 }
+
+/** Whether `value` is an {@link AuthenticationError} (the server answered 401 Unauthorized). */
+export function isAuthenticationError(value: unknown): value is AuthenticationError {
+  return value instanceof AuthenticationError;
+}

@@ -4,3 +4,8 @@ import { ApiError } from './api-error.js';
 export class ConflictError extends ApiError {
   override readonly name = 'ConflictError';
 }
+
+/** Whether `value` is a {@link ConflictError} (the server answered 409 Conflict). */
+export function isConflictError(value: unknown): value is ConflictError {
+  return value instanceof ConflictError;
+}

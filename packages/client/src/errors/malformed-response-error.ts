@@ -10,9 +10,14 @@ export class MalformedResponseError extends NetworkError {
 
   constructor(
     message: string,
-    init: { status: number; requestId?: string | undefined; cause?: unknown },
+    init: {
+      status: number;
+      requestId?: string | undefined;
+      cause?: unknown;
+      url?: string | undefined;
+    },
   ) {
-    super(message, { cause: init.cause });
+    super(message, { cause: init.cause, url: init.url });
     this.status = init.status;
     this.requestId = init.requestId;
   }

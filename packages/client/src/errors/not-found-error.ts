@@ -4,3 +4,8 @@ import { ApiError } from './api-error.js';
 export class NotFoundError extends ApiError {
   override readonly name = 'NotFoundError';
 }
+
+/** Whether `value` is a {@link NotFoundError} (the server answered 404 Not Found). */
+export function isNotFoundError(value: unknown): value is NotFoundError {
+  return value instanceof NotFoundError;
+}

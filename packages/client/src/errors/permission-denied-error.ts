@@ -4,3 +4,8 @@ import { ApiError } from './api-error.js';
 export class PermissionDeniedError extends ApiError {
   override readonly name = 'PermissionDeniedError';
 }
+
+/** Whether `value` is a {@link PermissionDeniedError} (the server answered 403 Forbidden). */
+export function isPermissionDeniedError(value: unknown): value is PermissionDeniedError {
+  return value instanceof PermissionDeniedError;
+}

@@ -4,3 +4,8 @@ import { ApiError } from './api-error.js';
 export class UnprocessableEntityError extends ApiError {
   override readonly name = 'UnprocessableEntityError';
 }
+
+/** Whether `value` is a {@link UnprocessableEntityError} (the server answered 422 Unprocessable Content). */
+export function isUnprocessableEntityError(value: unknown): value is UnprocessableEntityError {
+  return value instanceof UnprocessableEntityError;
+}

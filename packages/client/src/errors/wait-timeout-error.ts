@@ -3,7 +3,8 @@ import { VtransError } from './vtrans-error.js';
 
 /**
  * A wait reached its `timeoutMs` before the job finished. The job keeps running: call
- * `waitForJob(error.jobId)` again to resume.
+ * `waitForJob(error.jobId)` again to resume. When the wait's last request had failed (the server
+ * down, unreachable, answering 5xx…), that failure is the `cause` and the message says so.
  */
 export class WaitTimeoutError extends VtransError {
   override readonly name = 'WaitTimeoutError';
@@ -21,15 +22,25 @@ export class WaitTimeoutError extends VtransError {
     lastJob: Job | undefined;
     elapsedMs: number;
     requests: number;
+    /** The failure of the wait's last request, when it failed. */
+    cause?: unknown;
   }) {
+    const state = `Job ${init.jobId} still ${init.lastJob?.status ?? 'unknown'} after ${init.elapsedMs} ms (${init.requests} requests)`;
     super(
-      `Job ${init.jobId} still ${init.lastJob?.status ?? 'unknown'} after ${init.elapsedMs} ms (${init.requests} requests)`,
+      init.cause === undefined
+        ? state
+        : `${state}; the last request failed: ${describe(init.cause)}`,
+      { cause: init.cause },
     );
     this.jobId = init.jobId;
     this.lastJob = init.lastJob;
     this.elapsedMs = init.elapsedMs;
     this.requests = init.requests;
   }
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** Whether `value` is a {@link WaitTimeoutError}. */

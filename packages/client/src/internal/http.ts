@@ -1,10 +1,16 @@
 import { createApiError, parseProblem } from '../errors/create-api-error.js';
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
-import { NetworkError } from '../errors/network-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
 import type { ResolvedClientOptions } from '../options.js';
 import type { Clock, Random } from './clock.js';
 import { parseRetryAfterMs } from './headers.js';
+import {
+  bodyFailedError,
+  describeTarget,
+  requestFailedError,
+  requestTimeoutError,
+  type RequestTarget,
+} from './network-failure.js';
 import type { RetryBudget } from './retry-budget.js';
 
 /** Everything the internals share: resolved options, time, randomness, the retry budget. */
@@ -37,12 +43,16 @@ export interface JsonResponse {
   /** Parsed JSON; `undefined` for 304. */
   readonly body: unknown;
   readonly requestId: string | undefined;
+  /** The request answered (for error messages). */
+  readonly target: RequestTarget;
 }
 
 /** An answer whose body is still to be read (streams); `close()` releases everything. */
 export interface OpenResponse {
   readonly response: Response;
   readonly signal: AbortSignal;
+  /** The request sent (for error messages). */
+  readonly target: RequestTarget;
   /** Stops the request timeout (a stream then relies on its idle timeout). */
   disarm(): void;
   close(): void;
@@ -80,13 +90,14 @@ export function discardBody(response: Response): void {
 export async function openRequest(ctx: ClientContext, spec: RequestSpec): Promise<OpenResponse> {
   const userSignal = spec.signal;
   if (userSignal?.aborted === true) throw userSignal.reason;
+  const target: RequestTarget = { method: spec.method, url: buildUrl(ctx, spec) };
   const controller = new AbortController();
   let isTimedOut = false;
   const onAbort = (): void => controller.abort(userSignal?.reason);
   userSignal?.addEventListener('abort', onAbort, { once: true });
   const timer = ctx.clock.setTimeout(() => {
     isTimedOut = true;
-    controller.abort(new TimeoutError(spec.timeoutMs));
+    controller.abort(requestTimeoutError(target, spec.timeoutMs));
   }, spec.timeoutMs);
   const close = (): void => {
     ctx.clock.clearTimeout(timer);
@@ -95,8 +106,8 @@ export async function openRequest(ctx: ClientContext, spec: RequestSpec): Promis
   const fail = (error: unknown): unknown => {
     close();
     if (userSignal?.aborted === true) return userSignal.reason;
-    if (isTimedOut) return new TimeoutError(spec.timeoutMs);
-    return new NetworkError(`Request to ${spec.path} failed`, { cause: error });
+    if (isTimedOut) return requestTimeoutError(target, spec.timeoutMs);
+    return requestFailedError(target, error);
   };
   try {
     const init: RequestInit = {
@@ -105,10 +116,11 @@ export async function openRequest(ctx: ClientContext, spec: RequestSpec): Promis
       signal: controller.signal,
     };
     if (spec.body !== undefined) init.body = JSON.stringify(spec.body);
-    const response = await ctx.options.fetch(buildUrl(ctx, spec).href, init);
+    const response = await ctx.options.fetch(target.url.href, init);
     return {
       response,
       signal: controller.signal,
+      target,
       disarm: () => ctx.clock.clearTimeout(timer),
       close: () => {
         close();
@@ -133,7 +145,7 @@ export async function readText(
     if (spec.signal?.aborted === true) throw spec.signal.reason;
     if (reason instanceof TimeoutError) throw reason;
     ctx.options.logger.debug?.('vtrans: body read failed', { path: spec.path });
-    throw new NetworkError(`Reading the answer to ${spec.path} failed`, { cause: error });
+    throw bodyFailedError(open.target, error);
   }
 }
 
@@ -144,11 +156,17 @@ export async function readText(
  */
 export async function requestJson(ctx: ClientContext, spec: RequestSpec): Promise<JsonResponse> {
   const open = await openRequest(ctx, spec);
-  const { response } = open;
+  const { response, target } = open;
   const requestId = response.headers.get(REQUEST_ID) ?? undefined;
   try {
     if (response.status === NOT_MODIFIED) {
-      return { status: response.status, headers: response.headers, body: undefined, requestId };
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: undefined,
+        requestId,
+        target,
+      };
     }
     const text = await readText(open, spec, ctx);
     if (!response.ok) {
@@ -167,13 +185,13 @@ export async function requestJson(ctx: ClientContext, spec: RequestSpec): Promis
         headers: response.headers,
         body: JSON.parse(text),
         requestId,
+        target,
       };
     } catch (error) {
-      throw new MalformedResponseError(`The answer to ${spec.path} is not JSON`, {
-        status: response.status,
-        requestId,
-        cause: error,
-      });
+      throw new MalformedResponseError(
+        `The answer from ${target.url.origin} to ${describeTarget(target)} is not JSON`,
+        { status: response.status, requestId, cause: error, url: target.url.href },
+      );
     }
   } finally {
     open.close();

@@ -1,16 +1,18 @@
 import { MalformedResponseError } from '../errors/malformed-response-error.js';
 import type { Job, JobPage, StatusResponse } from '../types/job.js';
 import type { JsonResponse } from './http.js';
+import { describeTarget } from './network-failure.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function malformed(what: string, response: JsonResponse): MalformedResponseError {
-  return new MalformedResponseError(`Expected ${what} in the answer`, {
-    status: response.status,
-    requestId: response.requestId,
-  });
+  const { target } = response;
+  return new MalformedResponseError(
+    `Expected ${what} in the answer from ${target.url.origin} to ${describeTarget(target)}`,
+    { status: response.status, requestId: response.requestId, url: target.url.href },
+  );
 }
 
 /** Whether `value` has the fields the client relies on (id, status, version). */

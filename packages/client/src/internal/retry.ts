@@ -1,6 +1,6 @@
 import { ApiError } from '../errors/api-error.js';
 import { NetworkError } from '../errors/network-error.js';
-import { DEFAULTS } from '../options.js';
+import { TUNING } from './tuning.js';
 import { backoffDelayMs } from './backoff.js';
 import type { ClientContext } from './http.js';
 import { sleep } from './sleep.js';
@@ -36,7 +36,7 @@ export function retryDelayMs(ctx: ClientContext, error: unknown, attempt: number
  * clients do not retry in step, and never more than `retry.baseDelayMs`): while nothing is held,
  * completions go unnoticed, and one lost answer says little about the server. With the usual
  * backoff (250-500 ms, or more) a failed re-arm left every wait on a batch long poll blind that
- * long; under 30 % failures one wait in ten was about a second late (issue 8, `bench/chaos`).
+ * long; under 30 % failures one wait in ten was about a second late (`bench/chaos`).
  * A `Retry-After` is still obeyed, and from the second failure in a row the usual backoff
  * applies, so an outage costs one extra request per wait engine.
  */
@@ -45,7 +45,7 @@ export function rearmDelayMs(ctx: ClientContext, error: unknown, errorStreak: nu
   if (hasRetryAfter || errorStreak > 0) {
     return retryDelayMs(ctx, error, Math.max(0, errorStreak - 1));
   }
-  const ceilingMs = Math.min(DEFAULTS.rearmRetryDelayMs, ctx.options.retry.baseDelayMs);
+  const ceilingMs = Math.min(TUNING.rearmRetryDelayMs, ctx.options.retry.baseDelayMs);
   return backoffDelayMs(0, { baseDelayMs: ceilingMs, maxDelayMs: ceilingMs }, ctx.random);
 }
 
@@ -76,7 +76,7 @@ export async function callWithRetries<T>(
     } catch (error) {
       if (signal?.aborted === true) throw signal.reason;
       if (!isTransientError(error) || attempt >= ctx.options.retry.maxRetries) throw error;
-      if (error instanceof ApiError && (error.retryAfterMs ?? 0) > DEFAULTS.maxRetryAfterMs)
+      if (error instanceof ApiError && (error.retryAfterMs ?? 0) > TUNING.maxRetryAfterMs)
         throw error;
       if (ctx.budget !== undefined && !ctx.budget.tryAcquire()) {
         ctx.options.logger.warn?.('vtrans: retry budget exhausted, not retrying', { attempt });

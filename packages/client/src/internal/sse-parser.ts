@@ -17,6 +17,11 @@ export interface SseParserHandlers {
   onEvent(event: SseEvent): void;
   /** Comment lines (`: heartbeat`), which keep an idle timer alive. */
   onComment?(text: string): void;
+  /**
+   * A valid `retry:` field: the server's reconnection delay, in ms. Told at once, as the spec sets
+   * the reconnection time, whether or not an event follows (a server may send it alone).
+   */
+  onRetry?(retryMs: number): void;
 }
 
 const BOM = '\uFEFF';
@@ -24,7 +29,9 @@ const DIGITS = /^\d+$/;
 
 /**
  * An incremental parser for the `text/event-stream` format (WHATWG HTML §9.2.6): feed it text
- * in chunks of any size; lines may end in CRLF, LF or CR, even split across chunks.
+ * in chunks of any size; lines may end in CRLF, LF or CR, even split across chunks. The one SSE
+ * parser of the repository: the client's streams, the dashboard (bundled from this file) and the
+ * server's tests all read events with it. Not exported by the package.
  */
 export class SseParser {
   private buffer = '';
@@ -96,7 +103,10 @@ export class SseParser {
         }
         break;
       case 'retry':
-        if (DIGITS.test(value)) this.retryMs = Number(value);
+        if (DIGITS.test(value)) {
+          this.retryMs = Number(value);
+          this.handlers.onRetry?.(this.retryMs);
+        }
         break;
       default:
         break;

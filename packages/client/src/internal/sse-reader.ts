@@ -1,6 +1,7 @@
 import { NetworkError } from '../errors/network-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
 import type { Clock } from './clock.js';
+import { describeTarget, failureReason, type RequestTarget } from './network-failure.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 
 /** Options of {@link readSseStream}. */
@@ -9,6 +10,8 @@ export interface ReadSseOptions {
   /** Silence (no bytes, heartbeats included) longer than this fails the read. */
   idleTimeoutMs: number;
   onEvent(event: SseEvent): void;
+  /** The stream's request, for error messages. */
+  target: RequestTarget;
   /** Aborting cancels the body and rejects with the reason. */
   signal: AbortSignal;
 }
@@ -22,7 +25,8 @@ export async function readSseStream(
   body: ReadableStream<Uint8Array>,
   options: ReadSseOptions,
 ): Promise<void> {
-  const { clock, signal } = options;
+  const { clock, signal, target } = options;
+  const stream = `The event stream from ${target.url.origin} (${describeTarget(target)})`;
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const parser = new SseParser({ onEvent: (event) => options.onEvent(event) });
@@ -37,7 +41,13 @@ export async function readSseStream(
   const armIdle = (): void => {
     if (timer !== undefined) clock.clearTimeout(timer);
     timer = clock.setTimeout(
-      () => stop(new TimeoutError(options.idleTimeoutMs)),
+      () =>
+        stop(
+          new TimeoutError(options.idleTimeoutMs, {
+            message: `${stream} was silent (not even a heartbeat) for ${options.idleTimeoutMs} ms`,
+            url: target.url.href,
+          }),
+        ),
       options.idleTimeoutMs,
     );
   };
@@ -51,7 +61,15 @@ export async function readSseStream(
       try {
         chunk = await reader.read();
       } catch (error) {
-        throw failure ?? new NetworkError('The event stream broke', { cause: error });
+        const reason = failureReason(error);
+        throw (
+          failure ??
+          new NetworkError(`${stream} broke off (${reason ?? 'no reason given'})`, {
+            cause: error,
+            url: target.url.href,
+            reason,
+          })
+        );
       }
       if (failure !== undefined) throw failure;
       if (chunk.done) return;

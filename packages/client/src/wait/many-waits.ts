@@ -2,7 +2,8 @@ import { ApiError } from '../errors/api-error.js';
 import type { ClientContext } from '../internal/http.js';
 import { isTransientError, recordSuccess } from '../internal/retry.js';
 import { yieldSocket } from '../internal/sleep.js';
-import { DEFAULTS, type WaitTransport } from '../options.js';
+import { type WaitTransport } from '../options.js';
+import { TUNING } from '../internal/tuning.js';
 import type { Job } from '../types/job.js';
 import { fetchBatchStatus } from './long-poll.js';
 import { StreamEngine } from './stream-engine.js';
@@ -17,6 +18,8 @@ export interface ManyWaitsHost {
   failId(id: string, error: unknown): void;
   failAll(error: unknown): void;
   markStreamUnsupported(): void;
+  /** How the latest request went: its (transient) failure, or `undefined` when it succeeded. */
+  noteOutcome(failure: unknown): void;
 }
 
 /** Answers to `GET /v1/events` meaning the server has no such route. */
@@ -51,6 +54,7 @@ export function createEventsStream(host: ManyWaitsHost): StreamEngine {
         host.failAll(error);
       }
     },
+    onOutcome: (failure) => host.noteOutcome(failure),
     onUnavailable: (signal) => pollInBatches(host, signal),
   });
 }
@@ -58,8 +62,8 @@ export function createEventsStream(host: ManyWaitsHost): StreamEngine {
 /** One plain (unheld) batch request per 100 waits; a transient failure ends the round early. */
 export async function pollInBatches(host: ManyWaitsHost, stop: AbortSignal): Promise<void> {
   const ids = host.ids();
-  for (let i = 0; i < ids.length && !stop.aborted; i += DEFAULTS.maxBatchSize) {
-    const chunk = ids.slice(i, i + DEFAULTS.maxBatchSize);
+  for (let i = 0; i < ids.length && !stop.aborted; i += TUNING.maxBatchSize) {
+    const chunk = ids.slice(i, i + TUNING.maxBatchSize);
     countFor(host, chunk);
     try {
       await yieldSocket(host.ctx);
@@ -69,10 +73,15 @@ export async function pollInBatches(host: ManyWaitsHost, stop: AbortSignal): Pro
         signal: stop,
       });
       recordSuccess(host.ctx);
+      host.noteOutcome(undefined);
       for (const job of answer.jobs) host.dispatch(job, 'poll');
       for (const id of answer.notFound) host.failId(id, notFoundError(id));
     } catch (error) {
-      if (stop.aborted || isTransientError(error)) return;
+      if (stop.aborted) return;
+      if (isTransientError(error)) {
+        host.noteOutcome(error);
+        return;
+      }
       for (const id of chunk) host.failId(id, error);
     }
   }

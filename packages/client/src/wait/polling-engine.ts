@@ -10,7 +10,7 @@ import {
 } from '../internal/retry.js';
 import { sleep, yieldSocket } from '../internal/sleep.js';
 import { DEFAULTS } from '../options.js';
-import type { Job } from '../types/job.js';
+import { TUNING } from '../internal/tuning.js';
 import {
   fetchBatchStatus,
   fetchJobStatus,
@@ -18,9 +18,11 @@ import {
   type StatusAnswer,
 } from './long-poll.js';
 import { earliestPollDelayMs } from './poll-schedule.js';
+import { isSnapshot, planRequest, type BatchMemory, type RequestPlan } from './request-plan.js';
 import { createEventsStream, pollInBatches, type ManyWaitsHost } from './many-waits.js';
 import type { StreamEngine } from './stream-engine.js';
-import { isNews, notFoundError, type WaitEngine, type WaitSubscriber } from './subscriber.js';
+import { notFoundError, type WaitEngine, type WaitSubscriber } from './subscriber.js';
+import { WaitRegistry } from './wait-registry.js';
 
 /** How a {@link PollingEngine} works. */
 export interface PollingEngineConfig {
@@ -41,9 +43,7 @@ const MIN_HOLD_SHARE = 0.5;
  * server does not apply the hold it polls from `eta`/`Retry-After` and otherwise backs off.
  */
 export class PollingEngine implements WaitEngine {
-  private readonly subscribers = new Map<string, Set<WaitSubscriber>>();
-  private readonly known = new Map<string, Job>();
-  private readonly retryAfterMs = new Map<string, number>();
+  private readonly waits = new WaitRegistry();
   private stop: AbortController | undefined;
   private rearm: AbortController | undefined;
   private rearmTimer: TimerHandle;
@@ -51,15 +51,15 @@ export class PollingEngine implements WaitEngine {
    * The id set of the last batch answer and its ETag. Ids whose waits ended stay in it (their
    * jobs are terminal and never wake the hold), so a leaving wait costs no new snapshot.
    */
-  private batch:
-    { key: string; ids: string[]; idSet: Set<string>; etag: string | undefined } | undefined;
+  private batch: BatchMemory | undefined;
   private stream: StreamEngine | undefined;
   private isHoldRefused = false;
   /** The server has no `/v1/events` (404, 405, 501): more than 100 waits poll in batches. */
   private isStreamUnsupported = false;
   private noNewsStreak = 0;
   private errorStreak = 0;
-  private size = 0;
+  /** The latest request's failure, until a request succeeds (see `WaitEngine.lastFailure`). */
+  private failure: unknown;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -67,15 +67,8 @@ export class PollingEngine implements WaitEngine {
   ) {}
 
   add(subscriber: WaitSubscriber): void {
-    let set = this.subscribers.get(subscriber.jobId);
-    const isNewId = set === undefined;
-    if (set === undefined) {
-      set = new Set();
-      this.subscribers.set(subscriber.jobId, set);
-    }
-    set.add(subscriber);
-    this.size += 1;
-    const known = this.known.get(subscriber.jobId);
+    const isNewId = this.waits.add(subscriber);
+    const known = this.waits.jobOf(subscriber.jobId);
     if (known !== undefined) queueMicrotask(() => subscriber.deliver(known, 'batch-long-poll'));
     if (this.stream !== undefined) this.stream.track(subscriber.jobId);
     if (this.stop === undefined || this.stop.signal.aborted) {
@@ -86,25 +79,22 @@ export class PollingEngine implements WaitEngine {
       this.rearmTimer = this.ctx.clock.setTimeout(() => {
         this.rearmTimer = undefined;
         this.rearm?.abort();
-      }, DEFAULTS.joinCoalesceMs);
+      }, TUNING.joinCoalesceMs);
     }
   }
 
   remove(subscriber: WaitSubscriber): void {
-    const set = this.subscribers.get(subscriber.jobId);
-    if (set?.delete(subscriber) !== true) return;
-    this.size -= 1;
-    if (set.size === 0) {
-      this.subscribers.delete(subscriber.jobId);
-      this.known.delete(subscriber.jobId);
-      this.retryAfterMs.delete(subscriber.jobId);
-    }
+    if (!this.waits.remove(subscriber)) return;
     // Once on the event stream, waits stay there until none is left: switching back to a batch
     // long poll would cost a snapshot request, and a connection while the stream's closes.
-    if (this.size === 0) {
+    if (this.waits.size === 0) {
       this.clearRearmTimer();
       this.stop?.abort();
     }
+  }
+
+  lastFailure(): unknown {
+    return this.failure;
   }
 
   private clearRearmTimer(): void {
@@ -121,22 +111,19 @@ export class PollingEngine implements WaitEngine {
   }
 
   private async run(stop: AbortSignal): Promise<void> {
-    while (!stop.aborted && this.size > 0) {
+    while (!stop.aborted && this.waits.size > 0) {
       try {
-        if (!this.config.isShared || this.subscribers.size <= DEFAULTS.maxBatchSize) {
+        if (!this.config.isShared || this.waits.idCount <= TUNING.maxBatchSize) {
           await this.step(stop);
         } else if (this.isStreamUnsupported) {
           await this.pollRound(stop);
-          await this.pollPause(
-            [...this.subscribers.values()].flatMap((set) => [...set]),
-            stop,
-          );
+          await this.pollPause(this.waits.all(), stop);
         } else {
           await this.runStream(stop);
         }
       } catch (error) {
         if (stop.aborted) return;
-        this.failAll(error);
+        this.waits.failAll(error);
       }
     }
   }
@@ -159,89 +146,120 @@ export class PollingEngine implements WaitEngine {
   private host(): ManyWaitsHost {
     return {
       ctx: this.ctx,
-      ids: () => [...this.subscribers.keys()],
-      subscribersOf: (id) => this.subscribers.get(id) ?? [],
-      dispatch: (job, transport) => this.dispatch(job, transport),
-      failId: (id, error) => this.failId(id, error),
-      failAll: (error) => this.failAll(error),
+      ids: () => this.waits.ids(),
+      subscribersOf: (id) => this.waits.subscribersOf(id),
+      dispatch: (job, transport) => this.waits.dispatch(job, transport),
+      failId: (id, error) => this.waits.failId(id, error),
+      failAll: (error) => this.waits.failAll(error),
       markStreamUnsupported: () => {
         this.isStreamUnsupported = true;
+      },
+      noteOutcome: (failure) => {
+        this.failure = failure;
       },
     };
   }
 
+  /** One request for every current wait, what it brought, and the pause its answer calls for. */
   private async step(stop: AbortSignal): Promise<void> {
     // This request covers every current id: a pending join re-arm has nothing left to do.
     this.clearRearmTimer();
-    const current = [...this.subscribers.keys()];
-    const { batch } = this;
-    const isReusable = batch !== undefined && current.every((id) => batch.idSet.has(id));
-    const ids = isReusable ? batch.ids : current;
-    const subs = [...this.subscribers.values()].flatMap((set) => [...set]);
-    const now = this.ctx.clock.now();
-    const earliestDeadline = subs.reduce((min, s) => Math.min(min, s.deadlineAtMs), Infinity);
-    const timeLeftMs = earliestDeadline - DEFAULTS.finalCheckLeadMs - now;
-    const holdS = this.config.isLongPoll
-      ? Math.max(0, Math.min(DEFAULTS.maxHoldS, Math.floor(timeLeftMs / MS_PER_S)))
-      : 0;
-    const key = isReusable ? batch.key : ids.slice().sort().join(',');
-    const isSnapshot = ids.length > 1 && holdS > 0 && !isReusable;
-    const askedHoldS = isSnapshot ? 0 : holdS;
+    const plan = planRequest({
+      subscribers: this.waits.subscribersById,
+      batch: this.batch,
+      nowMs: this.ctx.clock.now(),
+      isLongPoll: this.config.isLongPoll,
+    });
+    const answer = await this.send(plan, stop);
+    if (answer === undefined) return;
+    const hasNews = this.take(plan, answer);
+    await this.pace(plan, answer, hasNews, stop);
+  }
+
+  /**
+   * Sends the planned request. A joining wait may abort it (`rearm`) to be included at once. A
+   * failure is dealt with here — the waits fail when it is not transient, else the retry delay is
+   * slept — and yields `undefined`, as does an abort.
+   */
+  private async send(plan: RequestPlan, stop: AbortSignal): Promise<StatusAnswer | undefined> {
     const rearm = new AbortController();
     this.rearm = rearm;
-    const signal = AbortSignal.any([stop, rearm.signal]);
-    for (const sub of subs) sub.countRequest();
+    for (const sub of plan.subscribers) sub.countRequest();
     let answer: StatusAnswer;
     try {
       await yieldSocket(this.ctx);
-      answer = await this.fetch(ids, key, askedHoldS, signal);
+      answer = await this.fetch(plan, AbortSignal.any([stop, rearm.signal]));
     } catch (error) {
-      if (stop.aborted || rearm.signal.aborted) return;
-      if (!isTransientError(error)) {
-        for (const id of ids) this.failId(id, error);
-        return;
-      }
-      // A failed re-arm of a held wait leaves every wait on it blind: retried almost at once.
-      const isHeldWait = holdS > 0 && !this.isHoldRefused;
-      const delayMs = isHeldWait
-        ? rearmDelayMs(this.ctx, error, this.errorStreak)
-        : retryDelayMs(this.ctx, error, this.errorStreak);
-      this.errorStreak += 1;
-      this.ctx.options.logger.debug?.('vtrans: wait request failed, retrying', {
-        delayMs,
-        error: String(error),
-      });
-      await sleep(delayMs, { clock: this.ctx.clock, signal: stop });
-      await acquireRetryToken(this.ctx, stop);
-      return;
-    } finally {
       this.rearm = undefined;
+      if (!stop.aborted && !rearm.signal.aborted) await this.recover(plan, error, stop);
+      return undefined;
     }
+    this.rearm = undefined;
     this.errorStreak = 0;
+    this.failure = undefined;
     recordSuccess(this.ctx);
-    const isBatch = ids.length > 1;
+    return answer;
+  }
+
+  /** After a failed request: fails its waits (not transient) or sleeps before the retry. */
+  private async recover(plan: RequestPlan, error: unknown, stop: AbortSignal): Promise<void> {
+    if (!isTransientError(error)) {
+      for (const id of plan.ids) this.waits.failId(id, error);
+      return;
+    }
+    this.failure = error;
+    // A failed re-arm of a held wait leaves every wait on it blind: retried almost at once.
+    const isHeldWait = plan.holdS > 0 && !this.isHoldRefused;
+    const delayMs = isHeldWait
+      ? rearmDelayMs(this.ctx, error, this.errorStreak)
+      : retryDelayMs(this.ctx, error, this.errorStreak);
+    this.errorStreak += 1;
+    this.ctx.options.logger.debug?.('vtrans: wait request failed, retrying', {
+      delayMs,
+      error: String(error),
+    });
+    await sleep(delayMs, { clock: this.ctx.clock, signal: stop });
+    await acquireRetryToken(this.ctx, stop);
+  }
+
+  /** Hands the answer's jobs to their waits and fails the ids it did not find; returns whether any was news. */
+  private take(plan: RequestPlan, answer: StatusAnswer): boolean {
+    const isBatch = plan.ids.length > 1;
     const transport = isBatch ? 'batch-long-poll' : answer.isHoldApplied ? 'long-poll' : 'poll';
     // A batch snapshot is the first half of a batch long poll; a plain answer is a poll.
-    const isHeld = isBatch ? holdS > 0 : askedHoldS > 0 && answer.isHoldApplied;
+    const isHeld = isBatch ? plan.holdS > 0 : plan.askedHoldS > 0 && answer.isHoldApplied;
     let hasNews = false;
     for (const job of answer.jobs) {
-      if (answer.retryAfterMs !== undefined) this.retryAfterMs.set(job.id, answer.retryAfterMs);
-      if (this.dispatch(job, isHeld ? transport : 'poll')) hasNews = true;
+      if (answer.retryAfterMs !== undefined) this.waits.noteRetryAfter(job.id, answer.retryAfterMs);
+      if (this.waits.dispatch(job, isHeld ? transport : 'poll')) hasNews = true;
     }
-    for (const id of answer.notFound) {
-      this.failId(id, notFoundError(id));
-    }
-    if (askedHoldS === 0 && holdS > 0) return;
-    const elapsedMs = this.ctx.clock.now() - now;
-    if (askedHoldS > 0 && answer.isHoldApplied) {
+    for (const id of answer.notFound) this.waits.failId(id, notFoundError(id));
+    return hasNews;
+  }
+
+  /**
+   * The pause before the next request. None after a snapshot (the held request follows) or a
+   * real hold; a server that applies holds but answers early without news is backed off from;
+   * a server that does not hold is polled from the jobs' hints.
+   */
+  private async pace(
+    plan: RequestPlan,
+    answer: StatusAnswer,
+    hasNews: boolean,
+    stop: AbortSignal,
+  ): Promise<void> {
+    if (isSnapshot(plan)) return;
+    if (plan.askedHoldS > 0 && answer.isHoldApplied) {
       this.isHoldRefused = false;
-      const isHeld = answer.status === 304 && elapsedMs >= askedHoldS * MS_PER_S * MIN_HOLD_SHARE;
-      if (hasNews || isHeld) {
+      const heldMs = this.ctx.clock.now() - plan.atMs;
+      const wasHeld =
+        answer.status === 304 && heldMs >= plan.askedHoldS * MS_PER_S * MIN_HOLD_SHARE;
+      if (hasNews || wasHeld) {
         this.noNewsStreak = 0;
         return;
       }
       const policy = {
-        baseDelayMs: subs[0]?.poll.minIntervalMs ?? DEFAULTS.poll.minIntervalMs,
+        baseDelayMs: plan.subscribers[0]?.poll.minIntervalMs ?? DEFAULTS.poll.minIntervalMs,
         maxDelayMs: DEFAULTS.poll.maxIntervalMs,
       };
       await sleep(backoffDelayMs(this.noNewsStreak++, policy, this.ctx.random), {
@@ -250,19 +268,16 @@ export class PollingEngine implements WaitEngine {
       });
       return;
     }
-    if (askedHoldS > 0) this.isHoldRefused = true;
-    await this.pollPause(subs, stop);
+    if (plan.askedHoldS > 0) this.isHoldRefused = true;
+    await this.pollPause(plan.subscribers, stop);
   }
 
-  private async fetch(
-    ids: string[],
-    key: string,
-    holdS: number,
-    signal: AbortSignal,
-  ): Promise<StatusAnswer> {
+  /** The planned request: one job's long poll (or poll), or a batch's, with the ETag known for it. */
+  private async fetch(plan: RequestPlan, signal: AbortSignal): Promise<StatusAnswer> {
+    const { ids, key, askedHoldS: holdS } = plan;
     const [first] = ids;
     if (ids.length === 1 && first !== undefined) {
-      const lastJob = this.known.get(first);
+      const lastJob = this.waits.jobOf(first);
       const ifNoneMatch =
         this.isHoldRefused && lastJob === undefined ? undefined : jobIfNoneMatch(lastJob);
       return fetchJobStatus(this.ctx, first, { holdS, ifNoneMatch, signal });
@@ -277,8 +292,8 @@ export class PollingEngine implements WaitEngine {
     const delayMs = earliestPollDelayMs(subs, {
       nowMs: this.ctx.clock.now(),
       random: this.ctx.random,
-      jobOf: (id) => this.known.get(id),
-      retryAfterMsOf: (id) => this.retryAfterMs.get(id),
+      jobOf: (id) => this.waits.jobOf(id),
+      retryAfterMsOf: (id) => this.waits.retryAfterMsOf(id),
     });
     const rearm = new AbortController();
     this.rearm = rearm;
@@ -292,25 +307,5 @@ export class PollingEngine implements WaitEngine {
     } finally {
       this.rearm = undefined;
     }
-  }
-
-  /** Records and forwards a state; returns whether it was news. */
-  private dispatch(job: Job, transport: Parameters<WaitSubscriber['deliver']>[1]): boolean {
-    const set = this.subscribers.get(job.id);
-    if (set === undefined) return false;
-    const previous = this.known.get(job.id);
-    if (previous !== undefined && job.version < previous.version) return false;
-    const hasNews = isNews(previous, job);
-    this.known.set(job.id, job);
-    for (const sub of [...set]) sub.deliver(job, transport);
-    return hasNews;
-  }
-
-  private failId(id: string, error: unknown): void {
-    for (const sub of [...(this.subscribers.get(id) ?? [])]) sub.fail(error);
-  }
-
-  private failAll(error: unknown): void {
-    for (const id of [...this.subscribers.keys()]) this.failId(id, error);
   }
 }

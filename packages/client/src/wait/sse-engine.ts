@@ -6,6 +6,7 @@ import type { WaitEngine, WaitSubscriber } from './subscriber.js';
 export class SseEngine implements WaitEngine {
   private subscriber: WaitSubscriber | undefined;
   private readonly stop = new AbortController();
+  private failure: unknown;
 
   constructor(private readonly ctx: ClientContext) {}
 
@@ -25,8 +26,15 @@ export class SseEngine implements WaitEngine {
       },
       onNotFound: () => undefined,
       onFatal: (error) => subscriber.fail(error),
+      onOutcome: (failure) => {
+        this.failure = failure;
+      },
     });
-    void stream.run(this.stop.signal);
+    stream.run(this.stop.signal).catch((error: unknown) => subscriber.fail(error));
+  }
+
+  lastFailure(): unknown {
+    return this.failure;
   }
 
   remove(subscriber: WaitSubscriber): void {

@@ -11,7 +11,7 @@ import {
 import { readSseStream } from '../internal/sse-reader.js';
 import type { SseEvent } from '../internal/sse-parser.js';
 import { sleep, yieldSocket } from '../internal/sleep.js';
-import { DEFAULTS } from '../options.js';
+import { TUNING } from '../internal/tuning.js';
 import type { Job } from '../types/job.js';
 import type { StatusAnswer } from './long-poll.js';
 
@@ -32,6 +32,8 @@ export interface StreamEngineConfig {
   onJob(job: Job): void;
   onNotFound(id: string): void;
   onFatal(error: unknown): void;
+  /** How the latest request went: its (transient) failure, or `undefined` when it succeeded. */
+  onOutcome(failure: unknown): void;
   /**
    * The stream could not be opened (a transient failure): refresh the jobs some other way
    * before the reconnection's backoff, so waits progress during a stream outage.
@@ -86,14 +88,20 @@ export class StreamEngine {
         if (lastEventId === undefined) for (const id of this.config.ids()) this.pending.add(id);
         // The catch-up outlives a stream that is stopped or dropped: it finishes its request
         // instead of being aborted, which would cost its connection (and a new one after).
-        catchUp = this.catchUpLoop(stop, session.signal);
+        catchUp = this.catchUpLoop(stop, session.signal).catch((error: unknown) => {
+          this.config.onFatal(error);
+        });
         await readSseStream(open.response.body as ReadableStream<Uint8Array>, {
           clock: this.ctx.clock,
-          idleTimeoutMs: DEFAULTS.sseIdleTimeoutMs,
+          idleTimeoutMs: TUNING.sseIdleTimeoutMs,
           signal: sessionSignal,
+          target: open.target,
           onEvent: (event) => {
             // The first event proves the stream works: it counts as one successful answer.
-            if (!hasEvents) recordSuccess(this.ctx);
+            if (!hasEvents) {
+              recordSuccess(this.ctx);
+              this.config.onOutcome(undefined);
+            }
             hasEvents = true;
             errorStreak = 0;
             if (event.hasId) lastEventId = event.lastEventId;
@@ -113,6 +121,7 @@ export class StreamEngine {
         this.config.onFatal(failure);
         return;
       }
+      if (failure !== undefined) this.config.onOutcome(failure);
       // A stream that delivered events since the last failure resumes at once (Last-Event-ID
       // loses nothing) unless told `Retry-After`; the first empty or failed session after that is
       // retried almost at once too (see rearmDelayMs), then further ones back off, so a broken
@@ -131,8 +140,10 @@ export class StreamEngine {
         if (!isOpen) await this.config.onUnavailable?.(signal);
         await sleep(delayMs, { clock: this.ctx.clock, signal });
         await acquireRetryToken(this.ctx, signal);
-      } catch {
-        return;
+      } catch (error) {
+        // Stopped while pausing; anything else is a bug, and surfaces.
+        if (signal.aborted) return;
+        throw error;
       }
     }
   }
@@ -149,6 +160,15 @@ export class StreamEngine {
       timeoutMs: this.ctx.options.requestTimeoutMs,
     });
     const { response } = open;
+    if (response.status === 204) {
+      // Server-Sent Events' "stop reconnecting": a per-job stream whose terminal event this
+      // client already received. Not transient, so the engine ends instead of looping.
+      open.close();
+      throw new ApiError(`204: the event stream ${this.config.path} is over; not reconnecting`, {
+        status: 204,
+        requestId: response.headers.get('x-request-id') ?? undefined,
+      });
+    }
     if (!response.ok || response.body === null) {
       const text = await readText(
         open,
@@ -188,7 +208,7 @@ export class StreamEngine {
         this.wake = undefined;
         continue;
       }
-      const ids = [...this.pending].slice(0, DEFAULTS.maxBatchSize);
+      const ids = [...this.pending].slice(0, TUNING.maxBatchSize);
       for (const id of ids) this.pending.delete(id);
       const { catchUp } = this.config;
       if (catchUp === undefined) continue;
@@ -197,6 +217,7 @@ export class StreamEngine {
         const answer = await catchUp(ids, signal);
         errorStreak = 0;
         recordSuccess(this.ctx);
+        this.config.onOutcome(undefined);
         for (const job of answer.jobs) this.config.onJob(job);
         for (const id of answer.notFound) this.config.onNotFound(id);
       } catch (error) {
@@ -205,6 +226,7 @@ export class StreamEngine {
           this.config.onFatal(error);
           return;
         }
+        this.config.onOutcome(error);
         for (const id of ids) this.pending.add(id);
         try {
           // The catch-up is part of arming the stream: retried like a held wait's re-arm.
@@ -212,8 +234,9 @@ export class StreamEngine {
             clock: this.ctx.clock,
             signal,
           });
-        } catch {
-          return;
+        } catch (sleepError) {
+          if (signal.aborted) return;
+          throw sleepError;
         }
       }
     }

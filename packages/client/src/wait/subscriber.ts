@@ -22,6 +22,11 @@ export interface WaitSubscriber {
 export interface WaitEngine {
   add(subscriber: WaitSubscriber): void;
   remove(subscriber: WaitSubscriber): void;
+  /**
+   * The failure of the engine's latest request when it failed, `undefined` once one succeeds: a
+   * wait that times out during an outage names it as the cause.
+   */
+  lastFailure(): unknown;
 }
 
 /** Whether `job` tells something `previous` did not (first sight, or a newer version or status). */

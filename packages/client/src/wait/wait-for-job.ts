@@ -1,10 +1,12 @@
 import { JobCanceledError } from '../errors/job-canceled-error.js';
 import { JobFailedError } from '../errors/job-failed-error.js';
 import { WaitTimeoutError } from '../errors/wait-timeout-error.js';
+import type { TimerHandle } from '../internal/clock.js';
 import type { ClientContext } from '../internal/http.js';
-import { DEFAULTS, type ResolvedWaitOptions, type WaitTransport } from '../options.js';
+import { TUNING } from '../internal/tuning.js';
+import type { ResolvedWaitOptions, WaitTransport } from '../options.js';
 import type { Job } from '../types/job.js';
-import { fetchJobStatus } from './long-poll.js';
+import { finalCheck, type FinalCheckResult } from './final-check.js';
 import { isNews, type WaitEngine, type WaitSubscriber } from './subscriber.js';
 
 /** Where a wait gets its engine from. */
@@ -12,12 +14,6 @@ export interface WaitDeps {
   readonly ctx: ClientContext;
   /** The engine for this wait's strategy (shared for `auto`, private otherwise). */
   engineFor(options: ResolvedWaitOptions): WaitEngine;
-}
-
-function hasChanged(previous: Job | undefined, job: Job): boolean {
-  return (
-    isNews(previous, job) || previous?.stage !== job.stage || previous.progress !== job.progress
-  );
 }
 
 /**
@@ -31,116 +27,179 @@ export function waitForJob(
   options: ResolvedWaitOptions,
   initialJob?: Job,
 ): Promise<Job> {
-  const { ctx } = deps;
-  const { clock } = ctx;
   const { signal } = options;
   if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
   return new Promise<Job>((resolve, reject) => {
-    const startedAtMs = clock.now();
-    const deadlineAtMs = startedAtMs + options.timeoutMs;
-    const engine = deps.engineFor(options);
-    let lastJob: Job | undefined;
-    let requests = 0;
-    let isSettled = false;
-    let isInEngine = false;
-    let finalCheck: AbortController | undefined;
-
-    const settle = (outcome: () => void): void => {
-      if (isSettled) return;
-      isSettled = true;
-      clock.clearTimeout(deadlineTimer);
-      signal?.removeEventListener('abort', onAbort);
-      if (isInEngine) engine.remove(subscriber);
-      isInEngine = false;
-      outcome();
-    };
-
-    const observe = (job: Job, transport: WaitTransport): void => {
-      if (isSettled || job.id !== id) return;
-      if (lastJob !== undefined && job.version < lastJob.version) return;
-      if (!hasChanged(lastJob, job)) return;
-      lastJob = job;
-      try {
-        options.onUpdate?.(job, {
-          attempt: requests,
-          elapsedMs: clock.now() - startedAtMs,
-          transport,
-        });
-      } catch (error) {
-        ctx.options.logger.warn?.('vtrans: onUpdate threw', { error: String(error) });
-      }
-      if (job.status === 'completed') settle(() => resolve(job));
-      else if (job.status === 'error') settle(() => reject(new JobFailedError(job)));
-      else if (job.status === 'canceled') settle(() => reject(new JobCanceledError(job)));
-    };
-
-    const subscriber: WaitSubscriber = {
-      jobId: id,
-      startedAtMs,
-      deadlineAtMs,
-      poll: options.poll,
-      lastJob: () => lastJob,
-      countRequest: () => {
-        requests += 1;
-      },
-      deliver: observe,
-      // Errors pass through unchanged (an abort reason may be any value).
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-      fail: (error) => settle(() => reject(error)),
-    };
-
-    const timeout = (): void =>
-      settle(() =>
-        reject(
-          new WaitTimeoutError({
-            jobId: id,
-            lastJob,
-            elapsedMs: clock.now() - startedAtMs,
-            requests,
-          }),
-        ),
-      );
-
-    const runFinalCheck = async (): Promise<void> => {
-      if (isInEngine) engine.remove(subscriber);
-      isInEngine = false;
-      finalCheck = new AbortController();
-      const graceMs = Math.max(0, deadlineAtMs + DEFAULTS.finalCheckGraceMs - clock.now());
-      const timer = clock.setTimeout(() => finalCheck?.abort(), graceMs);
-      requests += 1;
-      try {
-        const answer = await fetchJobStatus(ctx, id, {
-          holdS: 0,
-          ifNoneMatch: undefined,
-          signal:
-            signal === undefined ? finalCheck.signal : AbortSignal.any([signal, finalCheck.signal]),
-        });
-        for (const job of answer.jobs) observe(job, 'poll');
-      } catch {
-        // The deadline has come: whatever went wrong, the answer is WaitTimeoutError.
-      } finally {
-        clock.clearTimeout(timer);
-      }
-      timeout();
-    };
-
-    const onAbort = (): void => {
-      finalCheck?.abort();
-      settle(() => reject(signal?.reason as Error));
-    };
-
-    const deadlineTimer = clock.setTimeout(
-      () => {
-        if (!isSettled) void runFinalCheck();
-      },
-      Math.max(0, options.timeoutMs - DEFAULTS.finalCheckLeadMs),
-    );
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    if (initialJob !== undefined) observe(initialJob, 'poll');
-    if (!isSettled) {
-      isInEngine = true;
-      engine.add(subscriber);
-    }
+    new JobWait(deps, id, options, { resolve, reject }).start(initialJob);
   });
+}
+
+/** How a {@link JobWait} ends its promise. */
+interface Settlers {
+  resolve(job: Job): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * What a timeout names as its cause: the last check's failure; nothing when it got an answer (the
+ * server works, the job is just not done); when it was abandoned, the engine's last failure.
+ */
+function causeOfTimeout(check: FinalCheckResult, engineFailure: unknown): unknown {
+  switch (check.outcome) {
+    case 'answered':
+      return undefined;
+    case 'failed':
+      return check.failure;
+    case 'abandoned':
+      return engineFailure;
+  }
+}
+
+/** Whether `job` is worth an `onUpdate`: news, or a new stage or progress reading. */
+function hasChanged(previous: Job | undefined, job: Job): boolean {
+  return (
+    isNews(previous, job) || previous?.stage !== job.stage || previous.progress !== job.progress
+  );
+}
+
+/**
+ * One wait, from the engine's side a {@link WaitSubscriber}. It lives in three phases: subscribed
+ * to its engine until shortly before the deadline; then one last check of its own (so a job that
+ * finished in the last moments is not reported as a timeout); then settled, exactly once — by a
+ * terminal state, a failure, the deadline or the caller's signal, whichever comes first.
+ */
+class JobWait implements WaitSubscriber {
+  readonly startedAtMs: number;
+  readonly deadlineAtMs: number;
+  readonly poll: ResolvedWaitOptions['poll'];
+  private readonly engine: WaitEngine;
+  private latest: Job | undefined;
+  private requests = 0;
+  private isSettled = false;
+  private isInEngine = false;
+  private deadlineTimer: TimerHandle;
+  /** Aborts the last check when the caller aborts during it. */
+  private finalCheckAbort: AbortController | undefined;
+
+  constructor(
+    private readonly deps: WaitDeps,
+    readonly jobId: string,
+    private readonly options: ResolvedWaitOptions,
+    private readonly settlers: Settlers,
+  ) {
+    this.startedAtMs = deps.ctx.clock.now();
+    this.deadlineAtMs = this.startedAtMs + options.timeoutMs;
+    this.poll = options.poll;
+    this.engine = deps.engineFor(options);
+  }
+
+  /** Arms the deadline and the signal, takes `initialJob` (a job just created), joins the engine. */
+  start(initialJob: Job | undefined): void {
+    const { clock } = this.deps.ctx;
+    this.deadlineTimer = clock.setTimeout(
+      () => void this.runFinalCheck(),
+      Math.max(0, this.options.timeoutMs - TUNING.finalCheckLeadMs),
+    );
+    this.options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (initialJob !== undefined) this.deliver(initialJob, 'poll');
+    if (this.isSettled) return;
+    this.isInEngine = true;
+    this.engine.add(this);
+  }
+
+  // The engine's side (WaitSubscriber).
+
+  lastJob(): Job | undefined {
+    return this.latest;
+  }
+
+  countRequest(): void {
+    this.requests += 1;
+  }
+
+  deliver(job: Job, transport: WaitTransport): void {
+    if (this.isSettled || job.id !== this.jobId) return;
+    if (this.latest !== undefined && job.version < this.latest.version) return;
+    if (!hasChanged(this.latest, job)) return;
+    this.latest = job;
+    this.notify(job, transport);
+    if (job.status === 'completed') this.settle(() => this.settlers.resolve(job));
+    else if (job.status === 'error')
+      this.settle(() => this.settlers.reject(new JobFailedError(job)));
+    else if (job.status === 'canceled')
+      this.settle(() => this.settlers.reject(new JobCanceledError(job)));
+  }
+
+  fail(error: unknown): void {
+    this.settle(() => this.settlers.reject(error));
+  }
+
+  // The wait's own side.
+
+  /** Calls `onUpdate`; a callback that throws is logged, never the wait's end. */
+  private notify(job: Job, transport: WaitTransport): void {
+    try {
+      this.options.onUpdate?.(job, {
+        attempt: this.requests,
+        elapsedMs: this.deps.ctx.clock.now() - this.startedAtMs,
+        transport,
+      });
+    } catch (error) {
+      this.deps.ctx.options.logger.warn?.('vtrans: onUpdate threw', { error: String(error) });
+    }
+  }
+
+  private readonly onAbort = (): void => {
+    this.finalCheckAbort?.abort();
+    this.settle(() => this.settlers.reject(this.options.signal?.reason));
+  };
+
+  /**
+   * Just before the deadline: leaves the engine (whose held request may last past it) and asks
+   * once more without a hold; whatever that finds is delivered, and if the job is still running
+   * the wait times out, naming the last failure when requests were failing.
+   */
+  private async runFinalCheck(): Promise<void> {
+    if (this.isSettled) return;
+    const engineFailure = this.engine.lastFailure();
+    this.leaveEngine();
+    this.finalCheckAbort = new AbortController();
+    this.requests += 1;
+    const check = await finalCheck(this.deps.ctx, this.jobId, {
+      deadlineAtMs: this.deadlineAtMs,
+      signal: this.options.signal,
+      abort: this.finalCheckAbort,
+    });
+    if (check.outcome === 'answered') for (const job of check.jobs) this.deliver(job, 'poll');
+    this.timeOut(causeOfTimeout(check, engineFailure));
+  }
+
+  private timeOut(cause: unknown): void {
+    this.settle(() =>
+      this.settlers.reject(
+        new WaitTimeoutError({
+          jobId: this.jobId,
+          lastJob: this.latest,
+          elapsedMs: this.deps.ctx.clock.now() - this.startedAtMs,
+          requests: this.requests,
+          cause,
+        }),
+      ),
+    );
+  }
+
+  private leaveEngine(): void {
+    if (this.isInEngine) this.engine.remove(this);
+    this.isInEngine = false;
+  }
+
+  /** Ends the wait once: stops the deadline, the signal listener and the engine's service. */
+  private settle(outcome: () => void): void {
+    if (this.isSettled) return;
+    this.isSettled = true;
+    this.deps.ctx.clock.clearTimeout(this.deadlineTimer);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.leaveEngine();
+    outcome();
+  }
 }

@@ -38,6 +38,8 @@ export async function waitForStatus(
   let requests = 0;
   let errorStreak = 0;
   let last: StatusResponse | undefined;
+  /** The last request's failure, until one succeeds: the cause of a timeout. */
+  let lastFailure: unknown;
   try {
     for (;;) {
       let delayMs: number;
@@ -55,6 +57,7 @@ export async function waitForStatus(
         });
         const status = parseStatus(response);
         errorStreak = 0;
+        lastFailure = undefined;
         recordSuccess(ctx);
         if (last?.result !== status.result) {
           onUpdate?.(status, {
@@ -70,6 +73,7 @@ export async function waitForStatus(
           retryAfterMs ?? hintlessPollDelayMs(clock.now() - startedAtMs, options.poll, ctx.random);
       } catch (error) {
         if (!isTransientError(error) || signal.aborted) throw error;
+        lastFailure = error;
         delayMs = retryDelayMs(ctx, error, errorStreak++);
         await acquireRetryToken(ctx, signal);
       }
@@ -83,6 +87,7 @@ export async function waitForStatus(
         lastJob: undefined,
         elapsedMs: clock.now() - startedAtMs,
         requests,
+        cause: lastFailure,
       });
     }
     throw error;

@@ -1,56 +1,16 @@
 /**
- * `GET /v1/events` read with `fetch` (browsers' EventSource cannot send `Authorization`), a small
- * Server-Sent Events parser, an idle timeout that heartbeats reset, and reconnection with capped,
- * jittered backoff that resumes with `Last-Event-ID`.
+ * `GET /v1/events` read with `fetch` (browsers' EventSource cannot send `Authorization`), parsed by
+ * the client's Server-Sent Events parser (bundled in by esbuild), an idle timeout that heartbeats
+ * reset, and reconnection with capped, jittered backoff that resumes with `Last-Event-ID`.
  */
+import { SseParser } from '../../../client/src/internal/sse-parser.js';
 
+/** An event as the dashboard uses it. */
 export interface SseEvent {
+  /** The last event id seen on the stream (ids persist across events), if any. */
   id: string | undefined;
   event: string;
   data: string;
-}
-
-/** Incremental parser for the `text/event-stream` format (WHATWG HTML §9.2.6). */
-export class SseParser {
-  #buffer = '';
-  #data: string[] = [];
-  #event = '';
-  #id: string | undefined;
-  /** The last `retry:` the server sent, in ms. */
-  retryMs: number | undefined;
-
-  /** Feeds decoded text; returns the events it completed. */
-  feed(chunk: string): SseEvent[] {
-    let text = this.#buffer + chunk;
-    // A trailing \r may be the first half of a \r\n split across chunks: decide on the next one.
-    const held = text.endsWith('\r') ? '\r' : '';
-    if (held) text = text.slice(0, -1);
-    const out: SseEvent[] = [];
-    const lines = text.split(/\r\n|\r|\n/);
-    this.#buffer = (lines.pop() ?? '') + held;
-    for (const line of lines) this.#line(line, out);
-    return out;
-  }
-
-  #line(line: string, out: SseEvent[]): void {
-    if (line === '') {
-      if (this.#data.length > 0) {
-        out.push({ id: this.#id, event: this.#event || 'message', data: this.#data.join('\n') });
-      }
-      this.#data = [];
-      this.#event = '';
-      return;
-    }
-    if (line.startsWith(':')) return;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') this.#data.push(value);
-    else if (field === 'event') this.#event = value;
-    else if (field === 'id' && !value.includes('\0')) this.#id = value;
-    else if (field === 'retry' && /^\d+$/.test(value)) this.retryMs = Number(value);
-  }
 }
 
 export type StreamState =
@@ -119,7 +79,21 @@ export class EventStream {
   async #loop(stopped: AbortSignal): Promise<void> {
     let failures = 0;
     let connectedBefore = false;
-    const parser = new SseParser();
+    /** The last `retry:` the server sent, in ms. */
+    let serverRetryMs: number | undefined;
+    const parser = new SseParser({
+      onEvent: (event) => {
+        if (event.hasId) this.#lastId = event.lastEventId;
+        this.#o.onEvent({
+          id: event.lastEventId === '' ? undefined : event.lastEventId,
+          event: event.type,
+          data: event.data,
+        });
+      },
+      onRetry: (ms) => {
+        serverRetryMs = ms;
+      },
+    });
     while (!stopped.aborted) {
       this.#o.onState({ kind: 'connecting' });
       const attempt = new AbortController();
@@ -159,14 +133,13 @@ export class EventStream {
         connectedBefore = true;
         failures = 0;
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        // A half-received event of the previous connection is dropped, as the spec says.
+        parser.reset();
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
           armIdle();
-          for (const event of parser.feed(value)) {
-            if (event.id !== undefined) this.#lastId = event.id;
-            this.#o.onEvent(event);
-          }
+          parser.push(value);
         }
       } catch (err) {
         if (stopped.aborted) return;
@@ -179,7 +152,7 @@ export class EventStream {
       }
       if (stopped.aborted) return;
       failures += 1;
-      const base = parser.retryMs ?? this.#o.minDelayMs;
+      const base = serverRetryMs ?? this.#o.minDelayMs;
       const capped = Math.min(this.#o.maxDelayMs, base * 2 ** (failures - 1));
       // Full jitter on the upper half: many dashboards do not reconnect in step after a restart.
       const delayMs = Math.max(retryAfterMs, Math.round(capped * (0.5 + Math.random() / 2)));

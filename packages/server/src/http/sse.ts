@@ -67,6 +67,25 @@ export class SseStream {
     raw.write(chunk);
   }
 
+  /**
+   * Resolves once the consumer has taken what was written (or the stream closed): a writer of
+   * many events — a replay — waits on it between batches instead of outrunning the consumer
+   * into the slow-consumer limit.
+   */
+  async drained(): Promise<void> {
+    const raw = this.#reply.raw;
+    if (this.#closed || !raw.writableNeedDrain) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        raw.off('drain', done);
+        raw.off('close', done);
+        resolve();
+      };
+      raw.once('drain', done);
+      raw.once('close', done);
+    });
+  }
+
   send(event: { id?: string; event: string; data: unknown }): void {
     let chunk = '';
     if (event.id !== undefined) chunk += `id: ${event.id}\n`;

@@ -3,6 +3,7 @@
  * errors are mapped to our codes; 5xx details are logged with request context and never sent.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { logRequestFailure } from '../access-log.js';
 import { ProblemError, toProblem, type ErrorCode } from '../errors.js';
 
 const FRAMEWORK_CODES: Record<string, ErrorCode> = {
@@ -92,7 +93,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (status >= 400 && status < 500) {
       return sendProblem(request, reply, 'invalid_request', error.message);
     }
-    request.log.error({ err: error }, 'request failed');
+    logRequestFailure(request, reply, error);
     return sendProblem(
       request,
       reply,

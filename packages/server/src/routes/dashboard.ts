@@ -8,9 +8,13 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { ProblemError } from '../errors.js';
 import { etagMatches, parseIfNoneMatch } from '../http/conditional.js';
+import { RequestHeaders } from '../openapi/headers.js';
+import { emptyResponse, problemResponses, textResponse } from '../schemas/responses.js';
 
 /** Where the build writes the dashboard: `packages/server/public` (same from `src/` and `dist/`). */
 export const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -28,8 +32,51 @@ const CONTENT_TYPES: Record<string, string> = {
 const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REVALIDATE = 'no-cache';
-/** Kept out of the API description; the dashboard is not part of the API. */
-const HIDDEN = { hide: true } as FastifySchema;
+const NOT_MODIFIED = emptyResponse('Not modified: the `If-None-Match` names this content', {
+  ETag: true,
+});
+
+const PAGE_SCHEMA = {
+  operationId: 'getDashboard',
+  summary: 'The web dashboard',
+  tags: ['dashboard'],
+  headers: Type.Object({ 'if-none-match': RequestHeaders.ifNoneMatch }),
+  response: {
+    200: textResponse('The page (revalidated on every visit)', ['text/html'], { ETag: true }),
+    304: NOT_MODIFIED,
+    ...problemResponses({ 404: '`not_found`: the dashboard is not built (`npm run build`)' }),
+  },
+};
+
+const ASSET_SCHEMA = {
+  operationId: 'getDashboardAsset',
+  summary: 'A script, style sheet or image of the dashboard',
+  tags: ['dashboard'],
+  params: Type.Object({ name: Type.String() }),
+  querystring: Type.Object({
+    v: Type.Optional(
+      Type.String({
+        description:
+          'The content hash the page names: with the right one the answer is cached for good',
+      }),
+    ),
+  }),
+  headers: Type.Object({ 'if-none-match': RequestHeaders.ifNoneMatch }),
+  response: {
+    200: textResponse('The asset', [...new Set(Object.values(CONTENT_TYPES))].map(mediaType), {
+      ETag: true,
+    }),
+    304: NOT_MODIFIED,
+    ...problemResponses({
+      400: '`invalid_request`: a malformed name',
+      404: '`not_found`: no asset of that name',
+    }),
+  },
+};
+
+function mediaType(contentType: string): string {
+  return contentType.split(';', 1)[0] ?? contentType;
+}
 
 interface StaticFile {
   body: Buffer;
@@ -44,7 +91,17 @@ export interface DashboardOptions {
   publicDir?: string;
 }
 
-async function loadFiles(publicDir: string): Promise<Map<string, StaticFile>> {
+/** A file or directory that is not there: the dashboard (or that part of it) is not built. */
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/**
+ * Reads the built dashboard; `undefined` when it is not built (no `index.html`). Any other read
+ * error (a directory where a file should be, no permission, an I/O error) is thrown: it is a fault
+ * of the installation, not a missing build, and is answered and logged as one.
+ */
+async function loadFiles(publicDir: string): Promise<Map<string, StaticFile> | undefined> {
   const files = new Map<string, StaticFile>();
   const add = async (urlPath: string, diskPath: string) => {
     const type = CONTENT_TYPES[extname(diskPath)];
@@ -53,10 +110,24 @@ async function loadFiles(publicDir: string): Promise<Map<string, StaticFile>> {
     const hash = createHash('sha256').update(body).digest('base64url').slice(0, 16);
     files.set(urlPath, { body, type, hash, etag: `"${hash}"` });
   };
-  await add('/', join(publicDir, 'index.html'));
-  const assets = await readdir(join(publicDir, 'assets')).catch(() => [] as string[]);
+  try {
+    await add('/', join(publicDir, 'index.html'));
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+  let assets: string[] = [];
+  try {
+    assets = await readdir(join(publicDir, 'assets'));
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
   for (const name of assets) {
-    if (ASSET_NAME.test(name)) await add(`/assets/${name}`, join(publicDir, 'assets', name));
+    if (!ASSET_NAME.test(name)) continue;
+    // An asset removed between the listing and the read (a rebuild) is simply not served.
+    await add(`/assets/${name}`, join(publicDir, 'assets', name)).catch((err: unknown) => {
+      if (!isMissing(err)) throw err;
+    });
   }
   return files;
 }
@@ -83,18 +154,25 @@ export function registerDashboardRoutes(
   options: DashboardOptions = {},
 ): void {
   const publicDir = options.publicDir ?? DEFAULT_PUBLIC_DIR;
-  let loading: Promise<Map<string, StaticFile>> | undefined;
-  const files = async (): Promise<Map<string, StaticFile>> => {
-    loading ??= loadFiles(publicDir).catch((err: unknown) => {
-      loading = undefined;
-      throw err;
-    });
+  let loading: Promise<Map<string, StaticFile> | undefined> | undefined;
+  /** The files, read once; read again on the next request while unbuilt or after an error. */
+  const files = async (): Promise<Map<string, StaticFile> | undefined> => {
+    loading ??= loadFiles(publicDir).then(
+      (loaded) => {
+        if (!loaded) loading = undefined;
+        return loaded;
+      },
+      (err: unknown) => {
+        loading = undefined;
+        throw err;
+      },
+    );
     return loading;
   };
-  const routeOptions = { schema: HIDDEN };
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get('/', routeOptions, async (request, reply) => {
-    const page = (await files().catch(() => undefined))?.get('/');
+  api.get('/', { schema: PAGE_SCHEMA }, async (request, reply) => {
+    const page = (await files())?.get('/');
     if (!page) {
       throw new ProblemError(
         'not_found',
@@ -104,11 +182,11 @@ export function registerDashboardRoutes(
     return sendFile(request, reply, page, REVALIDATE);
   });
 
-  app.get('/assets/:name', routeOptions, async (request, reply) => {
-    const { name } = request.params as { name: string };
-    const file = (await files().catch(() => undefined))?.get(`/assets/${name}`);
+  api.get('/assets/:name', { schema: ASSET_SCHEMA }, async (request, reply) => {
+    const { name } = request.params;
+    const file = (await files())?.get(`/assets/${name}`);
     if (!file) throw new ProblemError('not_found', `No dashboard asset named ${name}`);
-    const { v } = request.query as { v?: unknown };
+    const { v } = request.query;
     return sendFile(request, reply, file, v === file.hash ? IMMUTABLE : REVALIDATE);
   });
 }

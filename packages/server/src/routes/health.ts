@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { sendProblem } from '../plugins/error-handler.js';
-import { problemResponses } from '../schemas/problem.js';
+import { jsonResponse, problemResponses } from '../schemas/responses.js';
 
 const READY_CHECK_TIMEOUT_MS = 2000;
 
@@ -16,9 +16,12 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
     '/healthz',
     {
       schema: {
+        operationId: 'getHealth',
         summary: 'Liveness: the process answers',
         tags: ['operations'],
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        response: {
+          200: jsonResponse('The process is up', Type.Object({ status: Type.Literal('ok') })),
+        },
       },
     },
     async (_request, reply) => {
@@ -31,12 +34,18 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
     '/readyz',
     {
       schema: {
+        operationId: 'getReadiness',
         summary:
           'Readiness: caught up after a restart, the store answers, and the server is not shutting down',
         tags: ['operations'],
         response: {
-          200: Type.Object({ status: Type.Literal('ready'), store: Type.String() }),
-          ...problemResponses(503),
+          200: jsonResponse(
+            'Ready to serve',
+            Type.Object({ status: Type.Literal('ready'), store: Type.String() }),
+          ),
+          ...problemResponses({
+            503: '`store_unavailable` (the store does not answer within 2 s) or `shutting_down`',
+          }),
         },
       },
     },

@@ -3,17 +3,17 @@
  * of named jobs that can be long-polled as a set.
  */
 import { createHash } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Static } from 'typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { ProblemError } from '../errors.js';
-import { etagMatches, parseIfNoneMatch } from '../http/conditional.js';
 import { JobBatch, JobPage, ListJobsQuery } from '../schemas/job.js';
-import { problemResponses } from '../schemas/problem.js';
+import { RequestHeaders } from '../openapi/headers.js';
+import { emptyResponse, jsonResponse, problemResponses } from '../schemas/responses.js';
 import { isTerminal, materialize, type Job } from '../sim/job-model.js';
-import { holdForChange } from '../wait/hold.js';
-import { disconnectSignal, requestedWaitS, setWaitHeaders } from './job-reply.js';
+import { WAIT_HEADERS } from './job-reply.js';
+import { answerLongPoll } from './long-poll.js';
 
 const MAX_BATCH_IDS = 100;
 const DEFAULT_LIMIT = 20;
@@ -73,9 +73,12 @@ function parseIds(raw: string): string[] {
 }
 
 export function registerJobListRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const readBatch = async (tenant: string, ids: string[], notBefore: number) => {
+    // Evaluated at the instant asked for (see job-service.ts, `readOwnJob`).
+    const askedAt = ctx.clock.now();
     const records = await ctx.store.getJobs(ids);
-    const now = Math.max(ctx.clock.now(), notBefore);
+    const now = Math.max(askedAt, notBefore);
     const byId = new Map(records.filter((r) => r.tenant === tenant).map((r) => [r.id, r]));
     const data: Job[] = [];
     const notFound: string[] = [];
@@ -87,59 +90,51 @@ export function registerJobListRoutes(app: FastifyInstance, ctx: AppContext): vo
     return { data, notFound, etag: batchEtag(data, notFound) };
   };
 
-  app.get(
+  api.get(
     '/v1/jobs',
     {
       schema: {
+        operationId: 'listJobs',
         summary: 'List jobs newest first, or get (and long-poll) a batch with ids=',
         tags: ['jobs'],
         querystring: ListJobsQuery,
+        headers: Type.Object({
+          prefer: RequestHeaders.prefer,
+          'if-none-match': RequestHeaders.ifNoneMatch,
+        }),
         response: {
           // The batch first: the serializer takes the first schema that matches, and a page
           // schema would strip the batch's not_found.
-          200: Type.Union([JobBatch, JobPage]),
-          304: Type.Null(),
-          ...problemResponses(400, 429),
+          200: jsonResponse(
+            'A page of jobs, newest first; with `ids=`, the batch (with an ETag, after the hold when one was asked)',
+            Type.Union([JobBatch, JobPage]),
+            { ETag: false, ...WAIT_HEADERS },
+          ),
+          304: emptyResponse(
+            'With `ids=`: the batch is still in the state `If-None-Match` names (after the hold, when one was asked)',
+            { ETag: true, ...WAIT_HEADERS },
+          ),
+          ...problemResponses({
+            400: '`invalid_request` (a query parameter is wrong) or `invalid_cursor` (a cursor this server did not give out)',
+          }),
         },
       },
     },
     async (request, reply) => {
-      const query = request.query as Static<typeof ListJobsQuery>;
+      const query = request.query;
       void reply.header('cache-control', 'no-store');
       if (query.ids !== undefined) {
         const ids = parseIds(query.ids);
-        const tags = parseIfNoneMatch(request.headers['if-none-match']);
-        const waitS = requestedWaitS(request, query.wait);
-        const release = waitS ? ctx.waiters.acquire('hold') : undefined;
-        let batch: Awaited<ReturnType<typeof readBatch>>;
-        try {
-          if (release && waitS) {
-            let baseline = tags?.length === 1 ? `W/${tags[0] ?? ''}` : undefined;
-            let last: typeof batch | undefined;
-            const answer = await holdForChange({
-              hub: ctx.hub,
-              jobIds: ids,
-              waitMs: waitS * 1000,
-              signals: [ctx.waiters.shutdownSignal, disconnectSignal(reply)],
-              check: async (notBefore) => {
-                last = await readBatch(request.tenant, ids, notBefore);
-                baseline ??= last.etag;
-                // Nothing can change once every listed job has ended: answer now, never hold.
-                const settled = last.data.every((job) => isTerminal(job.status));
-                return last.etag !== baseline || settled ? last : undefined;
-              },
-            });
-            batch = answer ?? (last as typeof batch);
-          } else {
-            batch = await readBatch(request.tenant, ids, 0);
-          }
-        } finally {
-          release?.();
-        }
-        void reply.header('etag', batch.etag);
-        if (waitS !== undefined) setWaitHeaders(reply, release || waitS === 0 ? waitS : undefined);
-        if (etagMatches(tags, batch.etag)) return reply.code(304).send();
-        return reply.send({ data: batch.data, next_cursor: null, not_found: batch.notFound });
+        return answerLongPoll(ctx, request, reply, {
+          jobIds: ids,
+          queryWait: query.wait,
+          read: (notBefore) => readBatch(request.tenant, ids, notBefore),
+          etag: (batch) => batch.etag,
+          baseline: (tags) => (tags?.length === 1 ? `W/${tags[0] ?? ''}` : undefined),
+          // Nothing can change once every listed job has ended: answer now, never hold.
+          isSettled: (batch) => batch.data.every((job) => isTerminal(job.status)),
+          render: (batch) => ({ data: batch.data, next_cursor: null, not_found: batch.notFound }),
+        });
       }
       const limit = query.limit ?? DEFAULT_LIMIT;
       const now = ctx.clock.now();

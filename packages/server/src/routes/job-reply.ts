@@ -5,6 +5,12 @@ import { jobEtag, MAX_WAIT_S, parsePreferWait, retryAfterSeconds } from '../http
 import type { Job } from '../sim/job-model.js';
 import type { EndSignal } from '../wait/hold.js';
 
+/** The headers {@link setJobHeaders} sets, for the API description (`true`: always). */
+export const JOB_HEADERS = { ETag: true, 'Retry-After': false } as const;
+
+/** The headers {@link setWaitHeaders} may set, for the API description. */
+export const WAIT_HEADERS = { 'Preference-Applied': false, Vary: false } as const;
+
 /** Sets the headers every single-job answer carries. */
 export function setJobHeaders(reply: FastifyReply, job: Job, now: number): void {
   void reply.header('etag', jobEtag(job.version));

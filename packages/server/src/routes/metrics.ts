@@ -5,11 +5,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { routePattern } from '../http/route-pattern.js';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import type { CounterSeries, HistogramSeries } from '../metric-series.js';
 import { ProblemError } from '../errors.js';
-import { problemResponses } from '../schemas/problem.js';
+import { textResponse } from '../schemas/responses.js';
 
 /** Requests that matched no route share one label. */
 const UNMATCHED_ROUTE = '(unmatched)';
@@ -57,16 +56,11 @@ export function registerMetricsRoute(app: FastifyInstance, ctx: AppContext): voi
     '/metrics',
     {
       schema: {
+        operationId: 'getMetrics',
         summary: 'Prometheus metrics (text exposition format)',
         description: 'Needs `Authorization: Bearer <VT_METRICS_TOKEN>` when that token is set.',
         tags: ['operations'],
-        response: {
-          200: {
-            description: 'Prometheus text format 0.0.4',
-            content: { 'text/plain': { schema: Type.String() } },
-          },
-          ...problemResponses(401),
-        },
+        response: { 200: textResponse('Prometheus text format 0.0.4', ['text/plain']) },
       },
     },
     async (request, reply) => {

@@ -3,6 +3,7 @@
  * creation-time guard on `callback_url` for `POST /v1/jobs`, as a hook so the job routes stay
  * unaware of webhooks.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { routePattern } from '../http/route-pattern.js';
 import { Type } from 'typebox';
@@ -10,8 +11,14 @@ import type { AppContext } from '../context.js';
 import { ProblemError } from '../errors.js';
 import { getOwnRecord } from '../job-service.js';
 import { JobIdParams } from '../schemas/job.js';
-import { problemResponses } from '../schemas/problem.js';
-import type { DeliveryWithAttempts, WebhookSecretSet } from '../store/types.js';
+import { literalUnion } from '../schemas/literal-union.js';
+import { jsonResponse, problemResponses } from '../schemas/responses.js';
+import {
+  DELIVERY_STATES,
+  EVENT_TYPES,
+  type DeliveryWithAttempts,
+  type WebhookSecretSet,
+} from '../store/types.js';
 import { callbackUrlProblem } from '../webhooks/address-guard.js';
 import { DEFAULT_ROTATION_GRACE_MS, MAX_ROTATION_GRACE_MS } from '../webhooks/secrets.js';
 
@@ -48,9 +55,9 @@ const AttemptSchema = Type.Object({
 
 const DeliverySchema = Type.Object({
   id: Type.String({ description: 'The webhook-id header, the same on every attempt' }),
-  event_type: Type.String(),
+  event_type: literalUnion(EVENT_TYPES),
   url: Type.String(),
-  state: Type.Union(['pending', 'succeeded', 'failed', 'stopped'].map((s) => Type.Literal(s))),
+  state: literalUnion(DELIVERY_STATES),
   attempts: Type.Integer({ minimum: 0 }),
   created_at: Type.String({ format: 'date-time' }),
   next_attempt_at: Nullable(Type.String({ format: 'date-time' })),
@@ -91,6 +98,7 @@ function deliveryView(d: DeliveryWithAttempts) {
 }
 
 export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   // After validation, before the job is drawn: refuse callback URLs the SSRF guard would refuse.
   // Callback style, not async: it runs on every API route, so no promise per request.
   app.addHook('preHandler', (request, _reply, done) => {
@@ -106,13 +114,14 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
     );
   });
 
-  app.get(
+  api.get(
     '/v1/webhooks/secret',
     {
       schema: {
+        operationId: 'getWebhookSecret',
         summary: 'The secret that signs your webhooks (and the previous one during a rotation)',
         tags: ['webhooks'],
-        response: { 200: SecretResponse, ...problemResponses(401, 429) },
+        response: { 200: jsonResponse('The signing secrets', SecretResponse) },
       },
     },
     async (request, reply) => {
@@ -121,14 +130,24 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
     },
   );
 
-  app.post(
+  api.post(
     '/v1/webhooks/secret/rotate',
     {
       schema: {
+        operationId: 'rotateWebhookSecret',
         summary: 'Rotate the webhook secret; the previous one keeps signing for a grace period',
         tags: ['webhooks'],
         body: RotateBody,
-        response: { 200: SecretResponse, ...problemResponses(400, 401, 403, 429) },
+        response: {
+          200: jsonResponse(
+            'The new secret, and the previous one until it expires',
+            SecretResponse,
+          ),
+          ...problemResponses({
+            400: '`invalid_request`: a wrong `grace_period_ms`',
+            403: '`forbidden`: VT_WEBHOOK_SECRET sets this secret; change the variable instead',
+          }),
+        },
       },
       preValidation: async (request) => {
         request.body ??= {};
@@ -141,29 +160,34 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
           'This secret is set by VT_WEBHOOK_SECRET; change the variable and restart to rotate it',
         );
       }
-      const { grace_period_ms: graceMs = DEFAULT_ROTATION_GRACE_MS } = request.body as {
-        grace_period_ms?: number;
-      };
+      const { grace_period_ms: graceMs = DEFAULT_ROTATION_GRACE_MS } = request.body;
       const set = await ctx.webhooks.secrets.rotate(request.tenant, graceMs);
       return reply.header('cache-control', 'no-store').send(secretView(set, ctx.clock.now()));
     },
   );
 
-  app.get(
+  api.get(
     '/v1/jobs/:id/deliveries',
     {
       schema: {
+        operationId: 'listJobDeliveries',
         summary: "A job's webhook deliveries and every attempt",
         tags: ['webhooks'],
         params: JobIdParams,
         response: {
-          200: Type.Object({ data: Type.Array(DeliverySchema) }),
-          ...problemResponses(404, 429),
+          200: jsonResponse(
+            'The deliveries, oldest first',
+            Type.Object({ data: Type.Array(DeliverySchema) }),
+          ),
+          ...problemResponses({
+            400: '`invalid_request`: a malformed id',
+            404: '`job_not_found`: no job with this id is yours',
+          }),
         },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await getOwnRecord(ctx, request.tenant, id);
       const deliveries = await ctx.store.listDeliveries(id);
       return reply.header('cache-control', 'no-store').send({ data: deliveries.map(deliveryView) });

@@ -14,10 +14,3 @@ export const ProblemSchema = Type.Object(
   },
   { $id: 'Problem', description: 'RFC 9457 problem details with a stable code' },
 );
-
-/** Response schemas for the error statuses a route can answer. */
-export function problemResponses(...statuses: number[]): Record<number, unknown> {
-  const out: Record<number, unknown> = {};
-  for (const s of statuses) out[s] = Type.Ref('Problem');
-  return out;
-}

@@ -1,6 +1,7 @@
 /** Which event a lifecycle step produces, and its payload: the job as it was at that instant. */
 import type { EventType, NewEvent } from '../store/types.js';
 import {
+  JOB_STAGES,
   materialize,
   TERMINAL_STEP,
   type Job,
@@ -44,4 +45,15 @@ export function eventData(record: JobRecord, type: EventType, at: number): Job {
       : { ...record, canceledAt: null },
     at,
   );
+}
+
+/**
+ * The lifecycle step a job is at, as the API shows it: 0–5 while pending (the index of its stage,
+ * `queued` … `rendering`), `TERMINAL_STEP` once it ended. Steps only grow, so they order a job's
+ * changes; the per-job event stream uses them as event ids, webhooks in their `webhook-id`.
+ */
+export function stepOf(job: Pick<Job, 'status' | 'stage'>): number {
+  if (job.status !== 'pending') return TERMINAL_STEP;
+  const index = job.stage === null ? -1 : JOB_STAGES.indexOf(job.stage);
+  return Math.max(0, index);
 }

@@ -9,9 +9,6 @@ import type { Random } from './rng.js';
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const ID_LENGTH = 20;
 
-/** The fixed id of the server's default job, the one `GET /status` reports. */
-export const DEFAULT_JOB_ID = 'job_default';
-
 const FAILURES = [
   { code: 'transcription_failed', message: 'The audio track could not be transcribed.' },
   { code: 'translation_failed', message: 'The transcript could not be translated.' },

@@ -1,6 +1,5 @@
 /** Turns a `VT_STORE` spec into a store. */
 import { resolve } from 'node:path';
-import { DEFAULT_JOB_ID } from '../sim/simulator.js';
 import { MemoryStore } from './memory-store.js';
 import { RedisStore, type RedisStoreOptions } from './redis-store.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -13,15 +12,12 @@ export interface OpenStoreOptions extends RedisStoreOptions {
 
 /**
  * `options` reach the shared (Redis) store — retention for key TTLs, a logger for reconnects —
- * and the memory store's job limit. The server's default job is never evicted.
+ * and the memory store's job limit.
  */
 export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<Store> {
   const { memoryMaxJobs, ...redisOptions } = options;
   if (spec === 'memory')
-    return new MemoryStore({
-      keepIds: [DEFAULT_JOB_ID],
-      ...(memoryMaxJobs === undefined ? {} : { maxJobs: memoryMaxJobs }),
-    });
+    return new MemoryStore(memoryMaxJobs === undefined ? {} : { maxJobs: memoryMaxJobs });
   if (spec.startsWith('sqlite:')) {
     const path = spec.slice('sqlite:'.length);
     return new SqliteStore(path === ':memory:' ? path : resolve(path));

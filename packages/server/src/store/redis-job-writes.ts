@@ -109,6 +109,8 @@ export class RedisJobWrites {
     now: number,
     makeEvent: (canceled: JobRecord) => NewEvent,
   ): Promise<CancelResult> {
+    // The script adds the time from here to when it runs (see CANCEL_JOB_LUA).
+    const askedAtWallMs = Date.now();
     const record = await this.#getOne(id);
     if (!record) return { kind: 'missing' };
     if (record.canceledAt !== null) return { kind: 'already-canceled', record };
@@ -139,6 +141,7 @@ export class RedisJobWrites {
           k.prefix,
           this.retentionMs,
           ...deliveryArgs(canceled, event, TERMINAL_STEP),
+          askedAtWallMs,
         ],
       ),
     )) as [string, string?];

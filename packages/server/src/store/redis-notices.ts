@@ -43,8 +43,9 @@ export function parseNotice(message: string): StoredEvent | undefined {
 export class RedisNotices {
   readonly #notifier = new Notifier();
   readonly #lastByTenant = new Map<string, string>();
-  /** Notices that arrive while a catch-up runs wait here, to keep each tenant's order. */
+  /** Notices that arrive until a catch-up succeeds wait here, to keep each tenant's order. */
   #queued: StoredEvent[] | undefined;
+  #catchingUp = false;
   /** Events older than this were written before this instance listened (stream ids are Redis time). */
   #sinceId = '0-0';
   #hasBeenReady = false;
@@ -98,8 +99,12 @@ export class RedisNotices {
   }
 
   async #catchUp(): Promise<void> {
-    if (this.#queued) return;
-    this.#queued = [];
+    if (this.#catchingUp) return;
+    this.#catchingUp = true;
+    // Notices arriving from now on wait until the read-back succeeds (also across failed tries),
+    // so none overtakes an event that is still to be read back: that one would be skipped.
+    this.#queued ??= [];
+    let isCaughtUp = false;
     try {
       // Subscribe again before reading: anything written after this point arrives as a notice.
       await this.sub.subscribe(this.channel);
@@ -115,6 +120,7 @@ export class RedisNotices {
           after = last.id;
         }
       }
+      isCaughtUp = true;
       this.log.info({ replayed }, 'Redis notices caught up after reconnect');
     } catch (err) {
       if (!this.#closed) {
@@ -123,10 +129,13 @@ export class RedisNotices {
         this.#retryTimer.unref();
       }
     } finally {
-      const queued = this.#queued ?? [];
-      this.#queued = undefined;
-      queued.sort((a, b) => compareEventIds(a.id, b.id));
-      for (const event of queued) this.#deliver(event);
+      this.#catchingUp = false;
+      if (isCaughtUp || this.#closed) {
+        const queued = this.#queued ?? [];
+        this.#queued = undefined;
+        queued.sort((a, b) => compareEventIds(a.id, b.id));
+        for (const event of queued) this.#deliver(event);
+      }
     }
   }
 }

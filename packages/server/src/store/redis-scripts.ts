@@ -113,10 +113,15 @@ return {'created', eid}
 `;
 
 /**
+ * The cancel is judged at the instant it takes effect: `now` (the instance's instant when it was
+ * asked) plus the time that passed since, by Redis's clock against the instance's wall clock then.
+ * Otherwise a cancel that waited for Redis past the finish instant would cancel a job every
+ * instance already reports completed.
  * KEYS: job, unfinished index, outcome index, canceled index, unfinished-at, recently-settled,
  *       tenant stream
  * ARGV: id, now, the canceled job's value, createdAt, event field, event value, channel, notice,
- *       key prefix, event retention ms, delivery id ('' for none), delivery JSON
+ *       key prefix, event retention ms, delivery id ('' for none), delivery JSON,
+ *       wall clock ms when `now` was taken
  * → {'missing'} | {'already-canceled', canceled offset} | {'finished'} | {'canceled', event id}
  */
 export const CANCEL_JOB_LUA = `${JOB_LUA_LIB}
@@ -124,7 +129,9 @@ local v = redis.call('GET', KEYS[1])
 if not v then return {'missing'} end
 local _, canceled, created, duration = job_fields(v)
 if canceled ~= '' then return {'already-canceled', canceled} end
-if tonumber(ARGV[2]) >= created + duration then return {'finished'} end
+local t = redis.call('TIME')
+local waited = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[13])
+if tonumber(ARGV[2]) + math.max(0, waited) >= created + duration then return {'finished'} end
 redis.call('SET', KEYS[1], ARGV[3])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])

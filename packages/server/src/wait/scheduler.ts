@@ -31,8 +31,6 @@ class Entry {
 
 /** Node's setTimeout cannot wait longer than this. */
 const MAX_TIMER_MS = 2_147_483_647;
-/** Timers fire up to a millisecond early against `Date.now()`; treat such entries as due. */
-const EARLY_FIRE_TOLERANCE_MS = 2;
 const RETRY_AFTER_STORE_ERROR_MS = 1000;
 /** Unfinished jobs read from the store at a time at boot. */
 const UNFINISHED_PAGE = 1000;
@@ -61,6 +59,8 @@ export class Scheduler {
   /** Steps missed while the server was down, waiting to be handed to the writer. */
   #catchUp: DueStep[] = [];
   #unsubscribe: (() => void) | undefined;
+  /** Reads of new jobs to try again (the store did not answer). */
+  readonly #retries = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly store: Store,
@@ -99,6 +99,8 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.#running = false;
     this.#unsubscribe?.();
+    for (const retry of this.#retries) clearTimeout(retry);
+    this.#retries.clear();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Infinity;
@@ -164,7 +166,15 @@ export class Scheduler {
       const record = await this.store.getJob(id);
       if (record && !this.#current.has(id)) this.track(record);
     } catch (err) {
-      this.log.warn({ err, jobId: id }, 'scheduler could not read a new job');
+      // Read again later: if no instance tracks the job, its events are never written.
+      this.log.warn({ err, jobId: id }, 'scheduler could not read a new job; retrying');
+      if (!this.#running) return;
+      const retry = setTimeout(() => {
+        this.#retries.delete(retry);
+        void this.#trackById(id);
+      }, RETRY_AFTER_STORE_ERROR_MS);
+      retry.unref?.();
+      this.#retries.add(retry);
     }
   }
 
@@ -222,17 +232,17 @@ export class Scheduler {
       let handled = 0;
       for (
         let top = this.#heap.peek();
-        top && top.at <= now + EARLY_FIRE_TOLERANCE_MS && handled < TICK_BATCH;
+        // A timer may fire a hair before the clock reaches the instant: then it is armed again
+        // for the rest. Announcing a job ended early would contradict a cancel the clock allows.
+        top && top.at <= now && handled < TICK_BATCH;
         top = this.#heap.peek()
       ) {
         this.#heap.pop();
         if (this.#current.get(top.id) !== top) continue;
         handled++;
-        // The timer may run a hair before the instant: evaluate the job at the instant itself.
-        const at = Math.max(now, top.at);
-        const step = Math.max(top.step, stepOf(top, at));
-        this.#writer.add({ id: top.id, step, at });
-        this.hub.publish({ jobId: top.id, tenant: top.tenant, at });
+        const step = Math.max(top.step, stepOf(top, now));
+        this.#writer.add({ id: top.id, step, at: now });
+        this.hub.publish({ jobId: top.id, tenant: top.tenant, at: now });
         if (step < TERMINAL_STEP) {
           // Reused for the next step (it has left the heap).
           top.step = step + 1;

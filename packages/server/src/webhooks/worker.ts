@@ -4,11 +4,13 @@
  * is written; each due delivery is leased before it is sent, so across instances exactly one sends
  * each attempt. Every attempt is recorded; a retry is scheduled with jitter until the schedule
  * runs out. At-least-once: a crash between sending and recording sends that attempt again.
+ * Failed attempts are logged at `warn` per receiver, without flooding (`failure-log.ts`).
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { DeliveryState, Store, WebhookDelivery } from '../store/types.js';
 import { retryDelayMs } from './retry-schedule.js';
+import { ReceiverFailureLog } from './failure-log.js';
 import type { WebhookSecrets } from './secrets.js';
 import { sendWebhook, type ResolveAll, type SendResult } from './sender.js';
 import { signatureHeader } from './signature.js';
@@ -34,7 +36,7 @@ export interface CounterRegistry {
 export interface DeliveryWorkerOptions {
   store: Store;
   clock: Clock;
-  log: Pick<FastifyBaseLogger, 'warn' | 'debug'>;
+  log: Pick<FastifyBaseLogger, 'warn' | 'info' | 'debug'>;
   secrets: WebhookSecrets;
   retryDelaysMs: readonly number[];
   timeoutMs: number;
@@ -47,6 +49,8 @@ export interface DeliveryWorkerOptions {
   metrics?: CounterRegistry;
   /** @default 16 */
   concurrency?: number;
+  /** After a failing receiver's log line, its failures are only counted for this long. @default 60 s */
+  failureLogQuietMs?: number;
 }
 
 /** Counts since start, readable without a metrics registry. */
@@ -78,6 +82,8 @@ export class DeliveryWorker {
   readonly #inflight = new Set<Promise<void>>();
   #abort = new AbortController();
   readonly #counters;
+  /** Failed attempts, told to the operator per receiver without flooding the log. */
+  readonly #failures: ReceiverFailureLog;
   #running = false;
   #claiming: Promise<void> | undefined;
   #again = false;
@@ -88,6 +94,9 @@ export class DeliveryWorker {
 
   constructor(options: DeliveryWorkerOptions) {
     this.#o = options;
+    this.#failures = new ReceiverFailureLog(options.log, options.clock, {
+      ...(options.failureLogQuietMs !== undefined ? { quietMs: options.failureLogQuietMs } : {}),
+    });
     const m = options.metrics;
     this.#counters = m && {
       attempts: m.counter('vtrans_webhook_attempts_total', 'Webhook delivery attempts', ['result']),
@@ -133,6 +142,7 @@ export class DeliveryWorker {
     this.#abort.abort();
     await this.#claiming;
     await Promise.allSettled([...this.#inflight]);
+    this.#failures.flush();
   }
 
   #arm(delayMs: number): void {
@@ -223,6 +233,7 @@ export class DeliveryWorker {
         return;
       }
       this.#count(result, state, nextAttemptAt);
+      this.#tell(delivery, attempt, result, state, nextAttemptAt);
     } catch (err) {
       // The lease expires and the attempt is made again.
       o.log.warn({ err, deliveryId: delivery.id, attempt }, 'webhook attempt failed unexpectedly');
@@ -242,6 +253,34 @@ export class DeliveryWorker {
     const delay = retryDelayMs(this.#o.retryDelaysMs, attempt, this.#o.random ?? Math.random);
     if (delay === undefined) return { state: 'failed', nextAttemptAt: null };
     return { state: 'pending', nextAttemptAt: now + delay };
+  }
+
+  /** Tells the failure log how an attempt went (an attempt cut short by shutdown is no failure). */
+  #tell(
+    delivery: WebhookDelivery,
+    attempt: number,
+    result: SendResult,
+    state: DeliveryState,
+    nextAttemptAt: number | null,
+  ): void {
+    if (result.isAborted) return;
+    if (state === 'succeeded') {
+      this.#failures.succeeded(delivery.url);
+      return;
+    }
+    this.#failures.failed({
+      delivery,
+      attempt,
+      maxAttempts: this.#o.retryDelaysMs.length + 1,
+      statusCode: result.statusCode,
+      error: result.error,
+      next:
+        state === 'pending' && nextAttemptAt !== null
+          ? { kind: 'retry', atMs: nextAttemptAt }
+          : state === 'stopped'
+            ? { kind: 'stopped' }
+            : { kind: 'gave-up' },
+    });
   }
 
   #count(result: SendResult, state: DeliveryState, nextAttemptAt: number | null): void {

@@ -1,7 +1,8 @@
 /**
  * In-process servers for tests: `startTestServer()` listens on 127.0.0.1 port 0 with the memory
  * store and silent logs, and is closed automatically when the test (or, outside a test, the file)
- * ends. `createManualClock()` is a `Clock` a test moves by hand.
+ * ends. Every response of a server or app built here is checked against its own API description
+ * (`response-check.ts`). `createManualClock()` is a `Clock` a test moves by hand.
  */
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -10,9 +11,10 @@ import { buildApp } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { resolveConfig, type ServerConfig } from '../../src/config.js';
 import { createContext, type AppContext } from '../../src/context.js';
-import { ensureDefaultJob } from '../../src/job-service.js';
-import { OPEN_TENANT } from '../../src/plugins/tenant.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/server.js';
+// Brings the `request.tenant` declaration the tenant-header hook below writes to.
+import type {} from '../../src/plugins/tenant.js';
+import { checkResponses } from './response-check.js';
 
 const open = new Set<RunningServer>();
 const openApps = new Set<TestApp>();
@@ -36,6 +38,7 @@ export async function startTestServer(options: StartServerOptions = {}): Promise
     logLevel: 'silent',
     ...options,
   });
+  checkResponses(srv.app, srv.app.server);
   const close = srv.close.bind(srv);
   const tracked: RunningServer = {
     ...srv,
@@ -76,7 +79,6 @@ export function createManualClock(startMs = Date.UTC(2026, 0, 1)): ManualClock {
 }
 
 /** Resolves after `ms` real milliseconds. */
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface TestApp {
   app: FastifyInstance;
@@ -105,9 +107,9 @@ export async function buildTestApp(
       if (typeof tenant === 'string') request.tenant = tenant;
     });
   }
-  await ensureDefaultJob(context, OPEN_TENANT);
   await context.scheduler.start();
   await app.ready();
+  checkResponses(app, listen ? app.server : undefined);
   const url = listen ? await app.listen({ port: 0, host: '127.0.0.1' }) : '';
   let closing: Promise<void> | undefined;
   const result: TestApp = {

@@ -1,4 +1,8 @@
-/** A small Server-Sent Events reader over fetch, for tests (Node 20 has no EventSource). */
+/**
+ * A small Server-Sent Events reader over fetch, for tests (Node 20 has no EventSource), parsing with
+ * the client's SSE parser.
+ */
+import { SseParser } from '../../../client/src/internal/sse-parser.js';
 
 export type SseItem =
   | { kind: 'event'; id: string | undefined; event: string; data: unknown }
@@ -28,19 +32,23 @@ export async function openSse(
     for (const w of waiters) w();
   };
   let isEnded = false;
+  const parser = new SseParser({
+    // `id` is the event's own id (undefined when it carried none), `data` its parsed JSON.
+    onEvent: (event) =>
+      items.push({
+        kind: 'event',
+        id: event.hasId ? event.lastEventId : undefined,
+        event: event.type,
+        data: JSON.parse(event.data) as unknown,
+      }),
+    onComment: (text) => items.push({ kind: 'comment', text: text.trim() }),
+  });
   const ended = (async () => {
     if (!res.body) return;
     const decoder = new TextDecoder();
-    let buffer = '';
     try {
       for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          parseBlock(block, items);
-        }
+        parser.push(decoder.decode(chunk, { stream: true }));
         notify();
       }
     } catch {
@@ -81,30 +89,38 @@ export async function openSse(
   };
 }
 
-function parseBlock(block: string, items: SseItem[]): void {
-  let id: string | undefined;
-  let event = 'message';
-  const data: string[] = [];
-  let sawField = false;
-  for (const line of block.split('\n')) {
-    if (line.startsWith(':')) {
-      items.push({ kind: 'comment', text: line.slice(1).trim() });
-      continue;
-    }
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'id') id = value;
-    else if (field === 'event') event = value;
-    else if (field === 'data') data.push(value);
-    else continue;
-    sawField = true;
-  }
-  if (sawField && data.length > 0) {
-    items.push({ kind: 'event', id, event, data: JSON.parse(data.join('\n')) as unknown });
-  }
-}
-
 /** Only the events, without comments. */
 export const eventsOf = (items: SseItem[]) =>
   items.filter((i): i is Extract<SseItem, { kind: 'event' }> => i.kind === 'event');
+
+/** Reads SSE frames (for the Redis suites' event stream checks) from a fetch response until `until` says stop (or the stream ends). */
+export async function readSse(
+  res: Response,
+  until: (frames: { id?: string; event?: string; data: string }[]) => boolean,
+): Promise<{ id?: string; event?: string; data: string }[]> {
+  const frames: { id?: string; event?: string; data: string }[] = [];
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  try {
+    while (!until(frames)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const frame: { id?: string; event?: string; data: string } = { data: '' };
+        for (const line of block.split('\n')) {
+          if (line.startsWith('id: ')) frame.id = line.slice(4);
+          else if (line.startsWith('event: ')) frame.event = line.slice(7);
+          else if (line.startsWith('data: ')) frame.data += line.slice(6);
+        }
+        if (frame.event) frames.push(frame);
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return frames;
+}

@@ -11,8 +11,9 @@ import { RedisStore } from '../../src/store/redis-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { JobRecord } from '../../src/sim/job-model.js';
 import type { Store } from '../../src/store/types.js';
-import { tempDir } from './process.js';
-import { hasRedis, NO_REDIS_MESSAGE, startRedis, type RedisServer } from './redis.js';
+import { needs, startRedis, tempDir, type RedisServer } from '@vtrans/test-support';
+
+const hasRedis = needs('redis', 'the store contract on Redis');
 
 export interface StoreTraits {
   /**
@@ -79,8 +80,6 @@ export const STORE_BACKENDS: StoreBackend[] = [
     },
   },
 ];
-
-if (!hasRedis) console.warn(NO_REDIS_MESSAGE);
 
 /** Every unfinished job, read page by page (about `limit` at a time), without duplicates. */
 export async function allUnfinished(store: Store, limit = 1000): Promise<JobRecord[]> {

@@ -3,37 +3,18 @@
  * scratch directory (so no stray `.env` is read), with its output collected and stopped by pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { freePort } from './net.js';
+import { tempDir } from './scratch.js';
 
-export const MAIN_JS = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+export const MAIN_JS = fileURLToPath(new URL('../../server/dist/main.js', import.meta.url));
 
 const running = new Set<ServerProcess>();
 
-afterAll(async () => {
+/** SIGKILLs every server process this process started that is still running (the vitest setup file calls it after each test file; a bench stops its own). */
+export async function stopAllServers(): Promise<void> {
   await Promise.all([...running].map((p) => p.kill('SIGKILL')));
-});
-
-/** A port nobody listens on right now (PORT=0 would not tell us which one the server took). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A fresh scratch directory. */
-export function tempDir(prefix = 'vtrans-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }
 
 export interface Exit {

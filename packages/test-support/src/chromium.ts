@@ -3,13 +3,8 @@
  * list. The background-networking flags matter here: without them Chromium keeps trying hosts this
  * closed network refuses.
  */
-import { existsSync } from 'node:fs';
 import type { LaunchOptions } from 'playwright-core';
-
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
-/** False where the package is not installed (`.ci/run` installs it); tests skip with a message. */
-export const hasChromium = existsSync(CHROMIUM_PATH);
+import { CHROMIUM_PATH } from './services.js';
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',

@@ -1,26 +1,22 @@
 /**
- * A real `redis-server` for tests: on a free loopback port, in a scratch directory, with the
- * append-only file synced on every write (`appendfsync always`) so a SIGKILL loses no acknowledged
- * write. Stopped by pid (never by name). `hasRedis` is false when no redis-server is installed;
- * `.ci/run` installs it, and suites skip with a message otherwise.
+ * A real `redis-server` for tests and benches: on a free loopback port, in a scratch directory, with
+ * the append-only file synced on every write (`appendfsync always`, as in production) so a SIGKILL
+ * loses no acknowledged write. Stopped by pid (never by name); `stopAllRedis()` stops every one this
+ * process started (the vitest setup file calls it after each test file). Whether redis-server is
+ * installed: `needs('redis', …)` in `services.ts`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { afterAll } from 'vitest';
-import { freePort, tempDir } from './process.js';
-
-export const hasRedis = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-
-/** Why Redis suites are skipped, printed once per file. */
-export const NO_REDIS_MESSAGE =
-  'redis-server is not installed: skipping the Redis store tests (.ci/run installs it)';
+import { freePort } from './net.js';
+import { tempDir } from './scratch.js';
 
 const running = new Set<RedisServer>();
 
-afterAll(async () => {
+/** Stops every redis-server this process started and has not stopped yet. */
+export async function stopAllRedis(): Promise<void> {
   await Promise.all([...running].map((r) => r.stop()));
-});
+}
 
 export interface RedisServer {
   readonly port: number;
@@ -63,8 +59,13 @@ function waitForPort(port: number, timeoutMs: number): Promise<void> {
   });
 }
 
-/** Starts a redis-server; it is stopped when the file's tests end. */
-export async function startRedis(): Promise<RedisServer> {
+/** Starts a redis-server (stopped by `stop()`, or by `stopAllRedis()`). */
+export interface RedisOptions {
+  /** `always` (the default, as the deployment runs it) or `everysec` (faster bulk loads). */
+  appendfsync?: 'always' | 'everysec';
+}
+
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = tempDir('vtrans-redis-');
   let child: ChildProcess | undefined;
@@ -82,7 +83,7 @@ export async function startRedis(): Promise<RedisServer> {
         '--appendonly',
         'yes',
         '--appendfsync',
-        'always',
+        options.appendfsync ?? 'always',
         '--dir',
         dir,
         '--logfile',
@@ -120,36 +121,4 @@ export async function startRedis(): Promise<RedisServer> {
   await launch();
   running.add(server);
   return server;
-}
-
-/** Reads SSE frames (for the Redis suites' event stream checks) from a fetch response until `until` says stop (or the stream ends). */
-export async function readSse(
-  res: Response,
-  until: (frames: { id?: string; event?: string; data: string }[]) => boolean,
-): Promise<{ id?: string; event?: string; data: string }[]> {
-  const frames: { id?: string; event?: string; data: string }[] = [];
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  try {
-    while (!until(frames)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const frame: { id?: string; event?: string; data: string } = { data: '' };
-        for (const line of block.split('\n')) {
-          if (line.startsWith('id: ')) frame.id = line.slice(4);
-          else if (line.startsWith('event: ')) frame.event = line.slice(7);
-          else if (line.startsWith('data: ')) frame.data += line.slice(6);
-        }
-        if (frame.event) frames.push(frame);
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return frames;
 }

@@ -1,10 +1,11 @@
 /**
  * The chaos harness: an in-process vtrans server with `VT_FAULTS`, a set of jobs with known fates
  * (completed, failed, canceled mid-wait), and many concurrent `waitForJob` calls on one client
- * whose `fetch` counts every request. Shared by the bench (`index.ts`) and its quick test.
+ * whose `fetch` counts every request. Shared by `bench/chaos` and the client's chaos test.
  */
 import { materialize, startServer } from '@vtrans/server';
 import { OutageProxy } from './outage-proxy.js';
+import { p99, percentile } from './percentile.js';
 import {
   isJobCanceledError,
   isJobFailedError,
@@ -52,7 +53,10 @@ export interface ScenarioResult {
   correct: number;
   /** Waits that ended otherwise (timeout, wrong outcome, unexpected error), with why. */
   wrong: string[];
-  /** How long after the job's `completed_at` each wait settled, ms. */
+  /**
+   * How long after the job's `completed_at` each wait settled, ms. `p99` is NaN under
+   * `MIN_SAMPLES_FOR_P99` waits, where it would only be the maximum.
+   */
   latenessMs: { p50: number; p90: number; p99: number; max: number };
   requests: number;
   requestsPerWait: number;
@@ -61,7 +65,9 @@ export interface ScenarioResult {
   wallMs: number;
 }
 
-/** The 30 % fault mixes of issue 8: one per way of failing, and all of them together. */
+/** Fewer waits than this have no p99 of their own: the 99th percentile would be their maximum. */
+
+/** 30 % of status requests failing: one scenario per way of failing, and all of them together. */
 export const SCENARIOS: Scenario[] = [
   { name: 'no faults', faults: undefined },
   { name: '30% 503 + Retry-After', faults: '503=0.3,retry-after=1' },
@@ -73,12 +79,6 @@ export const SCENARIOS: Scenario[] = [
     faults: '503=0.1,500=0.05,reset=0.075,truncate=0.075,latency=0-50ms',
   },
 ];
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
 
 /** The fate of the i-th job: mostly completed, some failed, a few canceled while waited on. */
 export function fateOf(i: number): Fate {
@@ -168,7 +168,7 @@ export async function runScenario(
         }
         try {
           settledAt(
-            await waiter.waitForJob(job.id, {
+            await waiter!.waitForJob(job.id, {
               timeoutMs: options.timeoutMs,
               strategy: options.strategy ?? 'auto',
             }),
@@ -210,7 +210,7 @@ export async function runScenario(
       latenessMs: {
         p50: percentile(lateness, 50),
         p90: percentile(lateness, 90),
-        p99: percentile(lateness, 99),
+        p99: p99(lateness),
         max: lateness[lateness.length - 1] ?? Number.NaN,
       },
       requests,
@@ -285,19 +285,16 @@ export async function runOutage(options: OutageOptions): Promise<OutageResult> {
     );
     const settled = new Map<string, { status: string; at: number }>();
     const waits = jobs.map((job, i) =>
-      waiters[i % waiters.length]
-        .waitForJob(job.id, {
-          timeoutMs: options.outageMs + 30_000,
-        })
-        .then(
-          (done) => settled.set(job.id, { status: done.status, at: Date.now() }),
-          (err: unknown) =>
-            settled.set(job.id, {
-              status:
-                isJobFailedError(err) || isJobCanceledError(err) ? err.job.status : String(err),
-              at: Date.now(),
-            }),
-        ),
+      waiters[i % waiters.length]!.waitForJob(job.id, {
+        timeoutMs: options.outageMs + 30_000,
+      }).then(
+        (done) => settled.set(job.id, { status: done.status, at: Date.now() }),
+        (err: unknown) =>
+          settled.set(job.id, {
+            status: isJobFailedError(err) || isJobCanceledError(err) ? err.job.status : String(err),
+            at: Date.now(),
+          }),
+      ),
     );
     await new Promise((r) => setTimeout(r, leadMs));
     const downAt = Date.now();

@@ -5,7 +5,7 @@
  * file descriptors, active handles and timers, and held waiters (zero).
  *
  *   npm run soak                      # 3 minutes (SOAK_MS overrides, e.g. SOAK_MS=600000)
- *   SOAK_MS=20000 npx tsx scripts/soak.ts
+ *   SOAK_MS=20000 npx tsx packages/test-support/src/soak.ts
  *
  * The server reports its own figures over IPC (`process.memoryUsage()` after `gc()`,
  * `/proc/self/fd`, `process.getActiveResourcesInfo()`, `context.waiters.size`).
@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { sleep } from './sleep.js';
 
 export interface ProcessFigures {
   heapUsedBytes: number;
@@ -56,7 +57,7 @@ export const SOAK_LIMITS = {
 // ---------------------------------------------------------------- the server side (child)
 
 async function serve(): Promise<void> {
-  const { startServer } = await import('../packages/server/src/index.js');
+  const { startServer } = await import('@vtrans/server');
   const dir = mkdtempSync(join(tmpdir(), 'vtrans-soak-'));
   const srv = await startServer({
     port: 0,
@@ -154,7 +155,6 @@ interface JobBody {
 }
 
 const TERMINAL = new Set(['completed', 'error', 'canceled']);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pick = (n: number) => Math.floor(Math.random() * n);
 
 class Load {
@@ -379,6 +379,17 @@ export async function runSoak(options: {
     log(`after: heap ${mb(after.heapUsedBytes)}, ${after.fds} fds, waiters ${after.waiters}`);
 
     const checks: SoakReport['checks'] = [
+      // The return-to-baseline checks below mean something only if the load moved these first.
+      {
+        name: 'the load held requests and streams (held waiters under load above zero)',
+        ok: during.waiters > 0,
+        detail: `${during.waiters} held at the midpoint`,
+      },
+      {
+        name: 'the load opened connections (file descriptors under load above the baseline)',
+        ok: during.fds > baseline.fds,
+        detail: `${baseline.fds} → ${during.fds} under load`,
+      },
       {
         name: 'heap after GC returns near its baseline',
         ok: heapOk(baseline, after),
