@@ -78,8 +78,6 @@ export function createManualClock(startMs = Date.UTC(2026, 0, 1)): ManualClock {
   };
 }
 
-/** Resolves after `ms` real milliseconds. */
-
 export interface TestApp {
   app: FastifyInstance;
   context: AppContext;
@@ -109,6 +107,10 @@ export async function buildTestApp(
   }
   await context.scheduler.start();
   await app.ready();
+  // As a deployment waits for /readyz: the scheduler reads the store's unfinished jobs in the
+  // background, and /readyz says 503 catching_up until it has (a moment, on a fresh store).
+  for (let waited = 0; !context.scheduler.caughtUp && waited < 5000; waited += 2)
+    await new Promise((resolve) => setTimeout(resolve, 2));
   checkResponses(app, listen ? app.server : undefined);
   const url = listen ? await app.listen({ port: 0, host: '127.0.0.1' }) : '';
   let closing: Promise<void> | undefined;

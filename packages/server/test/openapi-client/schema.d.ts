@@ -60,7 +60,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the store answers and the server is not shutting down */
+        /** Readiness: caught up after a restart, the store answers, and the server is not shutting down */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
