@@ -46,6 +46,29 @@ export interface JobRecord {
   emittedStep: number;
 }
 
+/**
+ * A record of its own, built field by field in one order: every copy shares one hidden class (a
+ * spread copy of records from different sources does not, and takes about twice the memory).
+ */
+export function copyRecord(r: JobRecord): JobRecord {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    sourceUrl: r.sourceUrl,
+    targetLanguage: r.targetLanguage,
+    callbackUrl: r.callbackUrl,
+    callbackEvents: r.callbackEvents && [...r.callbackEvents],
+    createdAt: r.createdAt,
+    etaAt: r.etaAt,
+    finishAt: r.finishAt,
+    outcome: r.outcome,
+    errorCode: r.errorCode,
+    errorMessage: r.errorMessage,
+    canceledAt: r.canceledAt,
+    emittedStep: r.emittedStep,
+  };
+}
+
 export interface JobError {
   code: string;
   message: string;

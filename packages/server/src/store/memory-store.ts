@@ -5,7 +5,7 @@
  * (`memory-index.ts`); events keep no copy of the job (`memory-events.ts`).
  */
 import { eventData } from '../sim/job-events.js';
-import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
+import { copyRecord, TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
 import { MemoryEventLog } from './memory-events.js';
 import { groupOf, MemoryJobs } from './memory-jobs.js';
@@ -50,24 +50,6 @@ interface IdempotencyEntry {
 /** Jobs deleted between two turns of the event loop in a sweep. */
 const SWEEP_BATCH = 2000;
 
-/** A record of its own, built field by field (one shape for every stored record). */
-const copy = (r: JobRecord): JobRecord => ({
-  id: r.id,
-  tenant: r.tenant,
-  sourceUrl: r.sourceUrl,
-  targetLanguage: r.targetLanguage,
-  callbackUrl: r.callbackUrl,
-  callbackEvents: r.callbackEvents && [...r.callbackEvents],
-  createdAt: r.createdAt,
-  etaAt: r.etaAt,
-  finishAt: r.finishAt,
-  outcome: r.outcome,
-  errorCode: r.errorCode,
-  errorMessage: r.errorMessage,
-  canceledAt: r.canceledAt,
-  emittedStep: r.emittedStep,
-});
-
 const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 export class MemoryStore implements Store {
@@ -102,7 +84,7 @@ export class MemoryStore implements Store {
     }
     if (this.#jobs.get(record.id)) throw new Error(`A job with id ${record.id} exists`);
     if (this.#jobs.size >= this.#maxJobs) this.#evictOne();
-    const rec = copy(record);
+    const rec = copyRecord(record);
     this.#jobs.add(rec);
     const event = this.#events.append(created, rec);
     if (idem && idemKey !== undefined)
@@ -112,7 +94,7 @@ export class MemoryStore implements Store {
         createdAt: rec.createdAt,
       });
     this.#notifier.publish({ kind: 'event', event });
-    return { kind: 'created', record: copy(rec), event };
+    return { kind: 'created', record: copyRecord(rec), event };
   }
 
   /** Makes room for one job: the one that ended longest ago goes. */
@@ -133,20 +115,20 @@ export class MemoryStore implements Store {
 
   async getJob(id: string): Promise<JobRecord | null> {
     const rec = this.#jobs.get(id);
-    return rec ? copy(rec) : null;
+    return rec ? copyRecord(rec) : null;
   }
 
   async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
     const out: JobRecord[] = [];
     for (const id of new Set(ids)) {
       const rec = this.#jobs.get(id);
-      if (rec) out.push(copy(rec));
+      if (rec) out.push(copyRecord(rec));
     }
     return out;
   }
 
   async listJobs(q: ListQuery): Promise<JobRecord[]> {
-    return this.#jobs.list(q).map(copy);
+    return this.#jobs.list(q).map(copyRecord);
   }
 
   async cancelJob(
@@ -156,17 +138,17 @@ export class MemoryStore implements Store {
   ): Promise<CancelResult> {
     const rec = this.#jobs.get(id);
     if (!rec) return { kind: 'missing' };
-    if (rec.canceledAt !== null) return { kind: 'already-canceled', record: copy(rec) };
-    if (now >= rec.finishAt) return { kind: 'finished', record: copy(rec) };
+    if (rec.canceledAt !== null) return { kind: 'already-canceled', record: copyRecord(rec) };
+    if (now >= rec.finishAt) return { kind: 'finished', record: copyRecord(rec) };
     this.#jobs.change(rec, (r) => {
       r.canceledAt = now;
       r.emittedStep = TERMINAL_STEP;
     });
-    const newEvent = makeEvent(copy(rec));
+    const newEvent = makeEvent(copyRecord(rec));
     const event = this.#events.append(newEvent, rec);
     this.#webhooks.queue(webhookDeliveryFor(rec, newEvent, TERMINAL_STEP));
     this.#notifier.publish({ kind: 'event', event });
-    return { kind: 'canceled', record: copy(rec), event };
+    return { kind: 'canceled', record: copyRecord(rec), event };
   }
 
   async emitSteps(emissions: readonly StepEmission[]): Promise<StoredEvent[]> {
@@ -206,7 +188,7 @@ export class MemoryStore implements Store {
         this.#scan = undefined;
         return { records, cursor: undefined };
       }
-      if (groupOf(next.value) === 'unfinished') records.push(copy(next.value));
+      if (groupOf(next.value) === 'unfinished') records.push(copyRecord(next.value));
     }
     return { records, cursor: String(scan.token) };
   }

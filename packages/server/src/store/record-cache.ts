@@ -4,7 +4,7 @@
  * record is always the stored one and a hot read never reaches the database. Bounded; the entries
  * written or loaded longest ago leave first. Records are frozen: callers copy to change them.
  */
-import type { JobRecord } from '../sim/job-model.js';
+import { copyRecord, type JobRecord } from '../sim/job-model.js';
 
 /** Enough for every job a busy instance is being asked about at once; ~0.35 KB each. */
 export const DEFAULT_RECORD_CACHE_SIZE = 20_000;
@@ -57,20 +57,7 @@ export class RecordCache {
  * (a spread copy, frozen, takes about twice the memory).
  */
 function frozenCopy(r: JobRecord): JobRecord {
-  return Object.freeze({
-    id: r.id,
-    tenant: r.tenant,
-    sourceUrl: r.sourceUrl,
-    targetLanguage: r.targetLanguage,
-    callbackUrl: r.callbackUrl,
-    callbackEvents: r.callbackEvents && Object.freeze([...r.callbackEvents]),
-    createdAt: r.createdAt,
-    etaAt: r.etaAt,
-    finishAt: r.finishAt,
-    outcome: r.outcome,
-    errorCode: r.errorCode,
-    errorMessage: r.errorMessage,
-    canceledAt: r.canceledAt,
-    emittedStep: r.emittedStep,
-  }) as JobRecord;
+  const record = copyRecord(r);
+  if (record.callbackEvents) Object.freeze(record.callbackEvents);
+  return Object.freeze(record);
 }

@@ -145,13 +145,9 @@ return out
  */
 export const UNFINISHED_PAGE_LUA = `${JOB_LUA_LIB}
 local n, prefix = tonumber(ARGV[3]), ARGV[4]
-local out, ids, from = {'', ''}, {}, '-inf'
-if ARGV[1] ~= '' then
-  for _, m in ipairs(redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[1], 'BYSCORE')) do
-    if lt(ARGV[2], m) then ids[#ids + 1] = m end
-  end
-  from = '(' .. ARGV[1]
-end
+local out, ids = {'', ''}, {}
+local ties, from = after_cursor(KEYS[1], ARGV[1], ARGV[2])
+for _, e in ipairs(ties) do ids[#ids + 1] = e[2] end
 local r = redis.call('ZRANGE', KEYS[1], from, '+inf', 'BYSCORE', 'LIMIT', 0, n, 'WITHSCORES')
 for i = 1, #r, 2 do ids[#ids + 1] = r[i] end
 if #r == 2 * n then out[1], out[2] = r[#r], r[#r - 1] end

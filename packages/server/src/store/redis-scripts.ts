@@ -47,6 +47,23 @@ local function lt(a, b)
   return #a < #b
 end
 
+-- A keyset cursor on a sorted set walked upwards: the members at exactly score after member,
+-- as {score, member}, and where the range past them starts ('-inf' without a cursor).
+local function after_cursor(key, score, member)
+  local entries = {}
+  if score == '' then return entries, '-inf' end
+  local off = 0
+  while true do
+    local ties = redis.call('ZRANGE', key, score, score, 'BYSCORE', 'LIMIT', off, 100)
+    for _, m in ipairs(ties) do
+      if lt(member, m) then entries[#entries + 1] = {score, m} end
+    end
+    if #ties < 100 then break end
+    off = off + 100
+  end
+  return entries, '(' .. score
+end
+
 local function oldest_kept(retention_ms)
   local t = redis.call('TIME')
   local min_id = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(retention_ms)

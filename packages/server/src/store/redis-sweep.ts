@@ -29,20 +29,7 @@ local before, batch, prefix, terminal = tonumber(ARGV[1]), tonumber(ARGV[4]), AR
   tonumber(ARGV[6])
 local keep = {}
 for i = 7, #ARGV do keep[ARGV[i]] = true end
-local entries = {}
-local from = '-inf'
-if ARGV[2] ~= '' then
-  local off = 0
-  while true do
-    local ties = redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[2], 'BYSCORE', 'LIMIT', off, 100)
-    for _, m in ipairs(ties) do
-      if lt(ARGV[3], m) then entries[#entries + 1] = {ARGV[2], m} end
-    end
-    if #ties < 100 then break end
-    off = off + 100
-  end
-  from = '(' .. ARGV[2]
-end
+local entries, from = after_cursor(KEYS[1], ARGV[2], ARGV[3])
 if #entries < batch then
   local r = redis.call('ZRANGE', KEYS[1], from, '(' .. ARGV[1], 'BYSCORE', 'LIMIT', 0,
     batch - #entries, 'WITHSCORES')

@@ -66,20 +66,7 @@ return 1
  */
 const PURGE_DELIVERIES_LUA = `${JOB_LUA_LIB}
 local p = ARGV[5]
-local entries = {}
-local from = '-inf'
-if ARGV[2] ~= '' then
-  local off = 0
-  while true do
-    local ties = redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[2], 'BYSCORE', 'LIMIT', off, 100)
-    for _, m in ipairs(ties) do
-      if lt(ARGV[3], m) then entries[#entries + 1] = {ARGV[2], m} end
-    end
-    if #ties < 100 then break end
-    off = off + 100
-  end
-  from = '(' .. ARGV[2]
-end
+local entries, from = after_cursor(KEYS[1], ARGV[2], ARGV[3])
 local batch = tonumber(ARGV[4])
 if #entries < batch then
   local r = redis.call('ZRANGE', KEYS[1], from, '(' .. ARGV[1], 'BYSCORE', 'LIMIT', 0,
