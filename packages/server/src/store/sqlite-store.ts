@@ -200,7 +200,9 @@ export class SqliteStore implements Store {
   async emitSteps(emissions: readonly StepEmission[]): Promise<StoredEvent[]> {
     const written: StoredEvent[] = [];
     for (let i = 0; i < emissions.length;) {
-      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      // Each transaction in a turn of its own: the caller's work before it (reading the records)
+      // and every other chunk run in other turns, with requests answered in between.
+      await new Promise((resolve) => setImmediate(resolve));
       const n = this.#emitBatch.size;
       const started = performance.now();
       written.push(...this.#emitChunk(emissions.slice(i, i + n)));
