@@ -97,3 +97,11 @@ describe('npm start', () => {
     expect(await isListening(port)).toBe(false);
   }, 180_000);
 });
+
+describe('the installed tree', () => {
+  it('is what package.json and its overrides ask for (npm ls finds nothing invalid)', async () => {
+    const r = await run('npm', ['ls', '--all', '--silent'], { timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+});
