@@ -25,19 +25,16 @@ const KINDS = {
   unit: [
     ...['backoff', 'errors', 'headers', 'options', 'poll-schedule', 'retry-budget'].map(client),
     ...['sse-parser', 'verify-webhook'].map(client),
-    ...['metric-series', 'redis-deployment', 'simulator', 'webhook-signature'].map(server),
-    server('webhook-store'),
+    ...['metric-series', 'simulator', 'webhook-signature'].map(server),
     'packages/cli/test/progress.test.ts',
   ],
   process: [
-    'packages/cli/test/**/*.test.ts',
+    ...['jobs', 'serve-demo', 'usage'].map((n) => `packages/cli/test/${n}.test.ts`),
     'scripts/**/*.test.ts',
     'examples/**/*.test.ts',
     ...['auth', 'config', 'durability', 'durability-load', 'sqlite-store'].map(server),
   ],
-  redis: ['api', 'instances', 'shared', 'store']
-    .map((n) => server(`redis-${n}`))
-    .concat(server('webhook-redis')),
+  redis: [server('redis-*'), server('webhook-redis')],
   browser: [server('dashboard'), server('dashboard-auth'), client('browser')],
   bench: ['bench/**/*.test.ts'],
   soak: [server('soak')],

@@ -88,7 +88,8 @@ export function createProgressReporter(io: Io, options: ProgressOptions): Progre
     const floor = shown.jobId === last.job.id ? shown.progress : 0;
     const progress = Math.max(floor, estimateProgress(last.job, last.observedAtMs, t));
     shown = { jobId: last.job.id, progress };
-    const columns = io.stderr.columns ?? 80;
+    // A terminal that reports no width (0, as under `script`) gets the usual 80.
+    const columns = io.stderr.columns || 80;
     let line = renderBar(last.job, progress, t, io);
     // Keep the bar on one line: a wrapped line cannot be redrawn with \r.
     if (stripAnsi(line).length >= columns) line = stripAnsi(line).slice(0, columns - 1);

@@ -91,6 +91,16 @@ describe('the reporter on a terminal', () => {
     expect(stderr.text).not.toContain('\n');
   });
 
+  it('draws the whole line when the terminal reports no width (0 columns)', () => {
+    const stderr = Object.assign(fakeStream(true), { columns: 0 });
+    const io = createIo(fakeStream(true), stderr, { NO_COLOR: '1' });
+    const reporter = createProgressReporter(io, { mode: 'bar', now: () => T0 + 2000 });
+    reporter.update(job());
+    reporter.stop();
+    const drawn = stderr.text.split('\r\x1b[2K')[1] ?? '';
+    expect(drawn).toMatch(/ETA ~\d+(\.\d+)? ?(ms|s)\b/);
+  });
+
   it('never steps back when a reading is behind the extrapolated bar', () => {
     const stderr = fakeStream(true);
     const io = createIo(fakeStream(true), stderr, { NO_COLOR: '1' });
