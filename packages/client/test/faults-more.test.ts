@@ -166,7 +166,7 @@ describe('more faults', () => {
     });
   }
 
-  it('coalesces waits joining one after another into one batch re-arm', async () => {
+  it('coalesces waits joining one after another into shared batch re-arms, not one per join', async () => {
     const finishAt = Date.now() + 300;
     const srv = await serve((req, res) => {
       const isHeld = req.headers.prefer !== undefined;
@@ -202,9 +202,10 @@ describe('more faults', () => {
       (r) => r.url.startsWith('/v1/jobs?') && r.headers.prefer === undefined,
     );
     // Joins 4 ms apart fall within one 25 ms window: one re-arm (a single long poll, then one
-    // snapshot and one held batch), not one per join.
-    expect(snapshots).toHaveLength(1);
-    expect(sent).toBeLessThanOrEqual(3);
+    // snapshot and one held batch). On a busy machine the five joins may straddle two windows
+    // (5 requests); one re-arm per join would be 9.
+    expect(snapshots.length).toBeLessThanOrEqual(2);
+    expect(sent).toBeLessThanOrEqual(1 + 2 * snapshots.length);
   });
 
   it('aborts an SSE wait mid-stream and closes the stream', async () => {
