@@ -24,6 +24,7 @@ describe.concurrent.each(stores)('growth benchmark, %s store (quick mode)', (sto
     }
     // Ready means caught up: every job that finished while the server was down has its event.
     expect(r.finishedWhileDown.start!.terminalWrittenAtReady).toBeGreaterThanOrEqual(jobs);
+    expect(r.emptyHeapBytes).toBeGreaterThan(0);
     expect(r.pending.heapPerJobBytes).toBeGreaterThan(0);
     expect(r.finished.storagePerJobBytes).toBeGreaterThan(0);
     for (const lists of [r.pending.lists!, r.finished.lists!]) {

@@ -70,6 +70,7 @@ export function table(reports: readonly StoreReport[]): string {
     add('restart, all finished while down: to /healthz, to /readyz', i, da);
     add('restart, all finished while down: while not ready', i, db);
     add('restart, all finished while down: caught up', i, dc);
+    add('heap of a server on an empty store', i, bytes(r.emptyHeapBytes ?? NaN));
     add('heap per pending job', i, bytes(r.pending.heapPerJobBytes ?? NaN));
     add(
       'storage per finished job',
