@@ -39,5 +39,6 @@ describe.concurrent.each(stores)('growth benchmark, %s store (quick mode)', (sto
     expect(sweep.wakes).toMatchObject({ count: QUICK.sweepWakers, errors: 0 });
     expect(sweep.healthz.failures).toBe(0);
     expect(sweep.healthz.count).toBeGreaterThan(0);
+    if (store === 'sqlite') expect(sweep.fileBytesSettled).toBeGreaterThan(0);
   }, 90_000);
 });

@@ -97,6 +97,8 @@ const FIGURES: Figure[] = [
   ['sweep: SQLite file after', 'B', (r) => r.finished.sweep?.fileBytesAfter],
   ['sweep: SQLite WAL peak', 'B', (r) => r.finished.sweep?.walBytesPeak],
   ['sweep: SQLite WAL after', 'B', (r) => r.finished.sweep?.walBytesAfter],
+  ['sweep: SQLite file once the log is copied', 'B', (r) => r.finished.sweep?.fileBytesSettled],
+  ['sweep: SQLite WAL once the log is copied', 'B', (r) => r.finished.sweep?.walBytesSettled],
 ];
 
 /** One Markdown table per store: a column per size, each cell the range over the runs. */

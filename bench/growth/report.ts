@@ -107,6 +107,12 @@ export function table(reports: readonly StoreReport[]): string {
         i,
         `${bytes(w.fileBytesBefore)} → ${bytes(w.fileBytesAfter)}; ${bytes(w.walBytesPeak)} → ${bytes(w.walBytesAfter)}`,
       );
+    if (r.store === 'sqlite' && w.fileBytesSettled !== undefined)
+      add(
+        'sweep: file; WAL once the log is copied',
+        i,
+        `${bytes(w.fileBytesSettled)}; ${bytes(w.walBytesSettled ?? NaN)}`,
+      );
   });
   const header = `| measure | ${reports.map((r) => `${r.store}, ${r.jobs.toLocaleString('en')} jobs`).join(' | ')} |`;
   const lines = [header, `|---|${reports.map(() => '---').join('|')}|`];
