@@ -23,15 +23,26 @@ function byteRange(lo: number, hi: number): string {
   return `${a === b ? a : `${a}–${b}`} ${name}`;
 }
 
-/** `a–b unit (k runs)`; one value when every run agrees. */
+/** `a–b unit`, one value when every run agrees; `(k of n runs)` when only some measured it. */
 export function range(values: readonly number[], unit: Unit): string {
   const seen = values.filter(Number.isFinite);
   if (seen.length === 0) return '–';
   const [lo, hi] = [Math.min(...seen), Math.max(...seen)];
-  if (unit === 'B') return `${byteRange(lo, hi)} (${seen.length})`;
+  const some = seen.length < values.length ? ` (${seen.length} of ${values.length} runs)` : '';
+  if (unit === 'B') return `${byteRange(lo, hi)}${some}`;
   const [a, b] = [fmt(lo, unit), fmt(hi, unit)];
-  const suffix = unit === 'n' ? '' : ` ${unit}`;
-  return `${a === b ? a : `${a}–${b}`}${suffix} (${seen.length})`;
+  return `${a === b ? a : `${a}–${b}`}${unit === 'n' ? '' : ` ${unit}`}${some}`;
+}
+
+/** Bare ranges of several figures side by side, one unit after them: `1–3 / 2 / 4–9 ms`. */
+function ranges(values: readonly (readonly number[])[], unit: 'ms'): string {
+  const cells = values.map((vs) => {
+    const seen = vs.filter(Number.isFinite);
+    if (seen.length === 0) return '–';
+    const [a, b] = [fmt(Math.min(...seen), unit), fmt(Math.max(...seen), unit)];
+    return a === b ? a : `${a}–${b}`;
+  });
+  return `${cells.join(' / ')} ${unit}`;
 }
 
 function startFigures(name: string, get: (r: StoreReport) => StartReport | undefined): Figure[] {
@@ -52,26 +63,32 @@ function startFigures(name: string, get: (r: StoreReport) => StartReport | undef
   ];
 }
 
-function listFigures(name: string, get: (r: StoreReport) => ListReport | undefined): Figure[] {
+/** A figure, or a row of several (one range per depth) printed side by side. */
+type Row = Figure | [label: string, unit: 'ms', values: ((r: StoreReport) => number | undefined)[]];
+
+function listFigures(name: string, get: (r: StoreReport) => ListReport | undefined): Row[] {
   const all = (r: StoreReport) => Object.values(get(r) ?? {});
   const max = (r: StoreReport, pick: (v: ListReport[string]) => number) =>
     all(r).length ? Math.max(...all(r).map(pick)) : undefined;
-  const figures: Figure[] = [
+  const rows: Row[] = [
     [`${name}: worst p99 of any query`, 'ms', (r) => max(r, (v) => v.p99Ms)],
     [`${name}: longest stall while listing`, 'ms', (r) => max(r, (v) => v.stallMs)],
     [`${name}: idle process's longest gap meanwhile`, 'ms', (r) => max(r, (v) => v.noiseMs)],
   ];
   for (const status of STATUS_FILTERS)
-    for (const [depth] of DEPTHS)
-      figures.push([
-        `${name}: status=${status} from ${depth}, p99`,
-        'ms',
-        (r) => get(r)?.[`${status} ${depth}`]?.p99Ms,
-      ]);
-  return figures;
+    rows.push([
+      `${name}: status=${status}, p99 from first / 50 % / 99 %`,
+      'ms',
+      DEPTHS.map(
+        ([depth]) =>
+          (r: StoreReport) =>
+            get(r)?.[`${status} ${depth}`]?.p99Ms,
+      ),
+    ]);
+  return rows;
 }
 
-const FIGURES: Figure[] = [
+const FIGURES: Row[] = [
   ['populate pending', 's', (r) => r.pending.populateMs],
   ['populate finished', 's', (r) => r.finished.populateMs],
   ['populate finished-while-down', 's', (r) => r.finishedWhileDown.populateMs],
@@ -101,25 +118,30 @@ const FIGURES: Figure[] = [
   ['sweep: SQLite WAL once the log is copied', 'B', (r) => r.finished.sweep?.walBytesSettled],
 ];
 
-/** One Markdown table per store: a column per size, each cell the range over the runs. */
+/** One Markdown table per store: a column per size, each cell the range over its runs. */
 export function rangeTables(reports: readonly StoreReport[]): string {
   const out: string[] = [];
   for (const store of [...new Set(reports.map((r) => r.store))]) {
     const mine = reports.filter((r) => r.store === store);
     const sizes = [...new Set(mine.map((r) => r.jobs))].sort((a, b) => a - b);
     const runs = sizes.map((jobs) => mine.filter((r) => r.jobs === jobs));
+    const header = runs.map(
+      (rs, i) =>
+        `${sizes[i]!.toLocaleString('en')} jobs (${rs.length} run${rs.length > 1 ? 's' : ''})`,
+    );
     out.push(
-      `| ${store}: range (runs) | ${sizes.map((n) => `${n.toLocaleString('en')} jobs`).join(' | ')} |`,
+      `| ${store}: range over runs | ${header.join(' | ')} |`,
       `|---|${sizes.map(() => '---').join('|')}|`,
     );
     for (const [label, unit, value] of FIGURES) {
-      const cells = runs.map((rs) =>
-        range(
-          rs.map((r) => value(r) ?? NaN),
-          unit,
-        ),
-      );
-      if (cells.every((c) => c === '–')) continue;
+      const cells = runs.map((rs) => {
+        const of = (get: (r: StoreReport) => number | undefined) => rs.map((r) => get(r) ?? NaN);
+        if (Array.isArray(value)) return ranges(value.map(of), 'ms');
+        if (!label.endsWith('runs that started')) return range(of(value), unit);
+        const asked = of(value).filter(Number.isFinite);
+        return asked.length ? `${asked.reduce((a, b) => a + b, 0)} of ${asked.length}` : '–';
+      });
+      if (cells.every((c) => c.replace(/[–/ ms]/g, '') === '')) continue;
       out.push(`| ${label} | ${cells.join(' | ')} |`);
     }
     const errors = runs.map((rs) => rs.flatMap((r) => r.errors).join('; ') || '–');
