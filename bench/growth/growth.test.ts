@@ -24,6 +24,7 @@ describe.concurrent.each(stores)('growth benchmark, %s store (quick mode)', (sto
     }
     // Ready means caught up: every job that finished while the server was down has its event.
     expect(r.finishedWhileDown.start!.terminalWrittenAtReady).toBeGreaterThanOrEqual(jobs);
+    expect(r.emptyHeapBytes).toBeGreaterThan(0);
     // Measured: at 1,000 jobs (~200 KB) the difference between two processes' heaps is within
     // their own noise (a few hundred KB either way), so only its being a number is checked.
     expect(Number.isFinite(r.pending.heapPerJobBytes)).toBe(true);
@@ -40,5 +41,6 @@ describe.concurrent.each(stores)('growth benchmark, %s store (quick mode)', (sto
     expect(sweep.wakes).toMatchObject({ count: QUICK.sweepWakers, errors: 0 });
     expect(sweep.healthz.failures).toBe(0);
     expect(sweep.healthz.count).toBeGreaterThan(0);
+    if (store === 'sqlite') expect(sweep.fileBytesSettled).toBeGreaterThan(0);
   }, 90_000);
 });

@@ -70,6 +70,7 @@ export function table(reports: readonly StoreReport[]): string {
     add('restart, all finished while down: to /healthz, to /readyz', i, da);
     add('restart, all finished while down: while not ready', i, db);
     add('restart, all finished while down: caught up', i, dc);
+    add('heap of a server on an empty store', i, bytes(r.emptyHeapBytes ?? NaN));
     add('heap per pending job', i, bytes(r.pending.heapPerJobBytes ?? NaN));
     add(
       'storage per finished job',
@@ -105,6 +106,12 @@ export function table(reports: readonly StoreReport[]): string {
         'sweep: file before → after; WAL peak → after',
         i,
         `${bytes(w.fileBytesBefore)} → ${bytes(w.fileBytesAfter)}; ${bytes(w.walBytesPeak)} → ${bytes(w.walBytesAfter)}`,
+      );
+    if (r.store === 'sqlite' && w.fileBytesSettled !== undefined)
+      add(
+        'sweep: file; WAL once the log is copied',
+        i,
+        `${bytes(w.fileBytesSettled)}; ${bytes(w.walBytesSettled ?? NaN)}`,
       );
   });
   const header = `| measure | ${reports.map((r) => `${r.store}, ${r.jobs.toLocaleString('en')} jobs`).join(' | ')} |`;

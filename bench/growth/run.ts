@@ -51,6 +51,8 @@ export const QUICK: GrowthOptions = {
 export interface StoreReport {
   store: StoreName;
   jobs: number;
+  /** Heap of a server on an empty store, after full collections: what the per-job figures add to. */
+  emptyHeapBytes?: number | undefined;
   pending: {
     populateMs: number;
     start?: StartReport;
@@ -227,6 +229,7 @@ export async function runStore(
       await empty.cleanup();
     }
   });
+  report.emptyHeapBytes = emptyHeap;
 
   const pendingPlan = plan('pending');
   const pending = await attempt('pending: populating', () => place(store, pendingPlan));

@@ -23,6 +23,29 @@ export interface SweepReport {
   walBytesPeak: number;
   fileBytesAfter: number;
   walBytesAfter: number;
+  /**
+   * SQLite only: file and WAL once the checkpoint worker has copied the log (the file shrinks by the
+   * pages the sweep vacuumed only then) — the sizes once steady for a second, at most 10 s on.
+   */
+  fileBytesSettled?: number;
+  walBytesSettled?: number;
+}
+
+/** Sizes every 250 ms until four readings in a row agree (or `timeoutMs` passes). */
+async function settledSize(
+  size: () => { file: number; wal: number },
+  timeoutMs: number,
+): Promise<{ file: number; wal: number }> {
+  const deadline = performance.now() + timeoutMs;
+  let last = size();
+  let same = 0;
+  while (same < 4 && performance.now() < deadline) {
+    await sleep(250);
+    const now = size();
+    same = now.file === last.file && now.wal === last.wal ? same + 1 : 0;
+    last = now;
+  }
+  return last;
 }
 
 export async function measureSweep(
@@ -50,6 +73,7 @@ export async function measureSweep(
   clearInterval(sampler);
   const healthz = await prober.stop();
   const after = size();
+  const settled = path ? await settledSize(size, 10_000) : undefined;
   return {
     durationMs: Math.round(sweep.ms),
     deleted: sweep.deleted,
@@ -61,5 +85,6 @@ export async function measureSweep(
     walBytesPeak: Math.max(walPeak, after.wal),
     fileBytesAfter: after.file,
     walBytesAfter: after.wal,
+    ...(settled && { fileBytesSettled: settled.file, walBytesSettled: settled.wal }),
   };
 }

@@ -61,6 +61,7 @@ describe('the memory store is bounded', () => {
   });
 
   it('answers 503 store_full with Retry-After over HTTP when full of pending jobs', async () => {
+    // The server's default job (`/status`) is drawn in memory, not stored: only created jobs count.
     const srv = await startTestServer({ memoryMaxJobs: 2 });
     const post = () =>
       fetch(`${srv.url}/v1/jobs`, {

@@ -2,7 +2,10 @@
  * The memory store's indexes. `OrderedIndex` keeps records sorted by (createdAt, id) — new jobs
  * append, so inserting is cheap — and reads them newest first from a keyset position in
  * O(log n + page). A record that leaves an index (deleted, or now in another status group) stays
- * in place as a stale entry until enough of them pile up to be swept out in one pass.
+ * in place as a stale entry. Records mostly leave oldest first (retention, eviction, jobs finishing
+ * in about the order they were created): stale entries at the front are stepped over as they
+ * appear and dropped with one copy of the rest, never a pass that asks of each record whether it
+ * still belongs; stale entries elsewhere are swept out in one such pass once they are half.
  * `TenantIndexes` is one tenant's set: every job, and each status group a list filter walks.
  */
 import type { JobRecord } from '../sim/job-model.js';
@@ -15,13 +18,16 @@ const COMPACT_MIN_STALE = 1024;
 
 export class OrderedIndex {
   #items: JobRecord[] = [];
+  /** Entries before this one have left (stepped over at the front). */
+  #head = 0;
+  /** Entries at or after `#head` that have left. */
   #stale = 0;
 
   /** `holds(r)`: whether `r` (a stored record) still belongs here. */
   constructor(private readonly holds: (r: JobRecord) => boolean) {}
 
   get size(): number {
-    return this.#items.length - this.#stale;
+    return this.#items.length - this.#head - this.#stale;
   }
 
   add(record: JobRecord): void {
@@ -37,8 +43,17 @@ export class OrderedIndex {
   /** One of the records here no longer belongs (deleted, or moved to another group). */
   left(): void {
     this.#stale++;
-    if (this.#stale >= COMPACT_MIN_STALE && this.#stale * 2 > this.#items.length) {
-      this.#items = this.#items.filter(this.holds);
+    const items = this.#items;
+    while (this.#stale > 0 && this.#head < items.length && !this.holds(items[this.#head]!)) {
+      this.#head++;
+      this.#stale--;
+    }
+    if (this.#head >= COMPACT_MIN_STALE && this.#head * 2 > items.length) {
+      this.#items = items.slice(this.#head);
+      this.#head = 0;
+    } else if (this.#stale >= COMPACT_MIN_STALE && this.#stale * 2 > items.length - this.#head) {
+      this.#items = items.slice(this.#head).filter(this.holds);
+      this.#head = 0;
       this.#stale = 0;
     }
   }
@@ -46,7 +61,8 @@ export class OrderedIndex {
   /** Records that belong here, newest first, strictly before `before` when given. */
   *newestFirst(before?: { createdAt: number; id: string }): Generator<JobRecord> {
     const items = this.#items;
-    for (let i = (before ? this.#firstAfterOrAt(before) : items.length) - 1; i >= 0; i--) {
+    const head = this.#head;
+    for (let i = (before ? this.#firstAfterOrAt(before) : items.length) - 1; i >= head; i--) {
       const record = items[i]!;
       if (this.holds(record)) yield record;
     }
@@ -54,7 +70,7 @@ export class OrderedIndex {
 
   /** The first position whose record sorts after `key`. */
   #firstAfter(key: { createdAt: number; id: string }): number {
-    let lo = 0;
+    let lo = this.#head;
     let hi = this.#items.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
@@ -66,7 +82,7 @@ export class OrderedIndex {
 
   /** The first position whose record sorts at or after `key`. */
   #firstAfterOrAt(key: { createdAt: number; id: string }): number {
-    let lo = 0;
+    let lo = this.#head;
     let hi = this.#items.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;

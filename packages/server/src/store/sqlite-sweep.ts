@@ -12,7 +12,7 @@ import { TERMINAL_STEP } from '../sim/job-model.js';
 import { AdaptiveBatch } from './adaptive-batch.js';
 import { withRelaxedSync } from './sqlite-schema.js';
 
-/** A transaction should take about 8 ms: long enough to amortize its synced commit. */
+/** A transaction should take about 5 ms (its commit does not wait for the disk). */
 const BATCH_MIN_ROWS = 100;
 const BATCH_MAX_ROWS = 1000;
 const BATCH_TARGET_MS = 5;
