@@ -44,7 +44,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
             Type.Object({ status: Type.Literal('ready'), store: Type.String() }),
           ),
           ...problemResponses({
-            503: '`store_unavailable` (the store does not answer within 2 s) or `shutting_down`',
+            503: '`catching_up` (after a restart, until the steps missed while down are written; with `Retry-After`), `store_unavailable` (the store does not answer within 2 s) or `shutting_down`',
           }),
         },
       },

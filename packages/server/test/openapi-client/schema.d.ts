@@ -755,7 +755,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `store_unavailable` (the store does not answer within 2 s) or `shutting_down` */
+            /** @description `catching_up` (after a restart, until the steps missed while down are written; with `Retry-After`), `store_unavailable` (the store does not answer within 2 s) or `shutting_down` */
             503: {
                 headers: {
                     /** @description The id of this request: the caller’s `X-Request-Id` when it is well-formed, else one made here (`req_…`); the logs name it */
