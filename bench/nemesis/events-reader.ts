@@ -4,6 +4,7 @@
  * hangs up on purpose so its next connection lands on another instance. Every connection is one
  * session in the history, with each event and when it arrived.
  */
+import { SseParser } from '../../packages/client/src/internal/sse-parser.js';
 import type { EventSession, History } from './history.js';
 import type { Rng } from './rng.js';
 
@@ -79,15 +80,13 @@ export class EventsReader {
         return session;
       }
       const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) !== -1) {
-          this.#frame(session, buffer.slice(0, cut));
-          buffer = buffer.slice(cut + 2);
-        }
-      }
+      const parser = new SseParser({
+        onEvent: (e) => {
+          if (e.hasId && e.data !== '') this.#event(session, e.lastEventId, e.type, e.data);
+        },
+      });
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>)
+        parser.push(decoder.decode(chunk, { stream: true }));
     } catch (err) {
       session.endReason = controller.signal.aborted
         ? 'closed'
@@ -101,16 +100,7 @@ export class EventsReader {
     return session;
   }
 
-  #frame(session: EventSession, block: string): void {
-    let id: string | undefined;
-    let type = 'message';
-    let data = '';
-    for (const line of block.split('\n')) {
-      if (line.startsWith('id: ')) id = line.slice(4);
-      else if (line.startsWith('event: ')) type = line.slice(7);
-      else if (line.startsWith('data: ')) data += line.slice(6);
-    }
-    if (id === undefined || data === '') return;
+  #event(session: EventSession, id: string, type: string, data: string): void {
     const job = JSON.parse(data) as { id: string; status: string; updated_at: string };
     const receivedAt = Date.now();
     session.events.push({

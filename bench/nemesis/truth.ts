@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { isApiError, VtransClient, type Job } from '@vtrans/client';
+import { SseParser } from '../../packages/client/src/internal/sse-parser.js';
 import { TENANTS } from './cluster.js';
 
 export interface LoggedEvent {
@@ -84,27 +85,22 @@ async function readEventsOnce(
       return false;
     }
     const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) !== -1) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const id = /^id: (.*)$/m.exec(block)?.[1];
-        const type = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (id === undefined || type === undefined || data === undefined) continue;
-        const job = JSON.parse(data) as Job;
+    const parser = new SseParser({
+      onEvent: (e) => {
+        if (!e.hasId || e.data === '') return;
+        const job = JSON.parse(e.data) as Job;
         events.push({
-          id,
-          type,
+          id: e.lastEventId,
+          type: e.type,
           jobId: job.id,
           status: job.status,
           stage: job.stage,
           at: Date.parse(job.updated_at),
         });
-      }
+      },
+    });
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      parser.push(decoder.decode(chunk, { stream: true }));
       clearTimeout(quiet);
       quiet = setTimeout(() => controller.abort(), quietMs);
     }
