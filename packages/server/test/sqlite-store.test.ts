@@ -127,6 +127,32 @@ describe('the SQLite file over time', () => {
     await store.close();
   });
 
+  it('lets the log be copied between the chunks of a long run of step writes, so it stays short', async () => {
+    const path = dbPath();
+    const first = new SqliteStore(path);
+    // Rows of about a page each: every step written rewrites a page of its own.
+    const recs = Array.from({ length: 4000 }, (_, i) =>
+      record(`job_${String(i).padStart(5, '0')}`, {
+        sourceUrl: `https://media.example.com/${'x'.repeat(3000)}/${i}.mp4`,
+      }),
+    );
+    for (const r of recs) await created(first, r);
+    // Closing copies the log and removes it: the steps below start a new one.
+    await first.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const store = new SqliteStore(path);
+    // Three steps per job in one call, as a catch-up writes them: about 48 MB through the log.
+    for (const step of [1, 2, 3])
+      await store.emitSteps(
+        recs.map((r) => ({ id: r.id, step, event: eventForStep(r, step, T0 + step) })),
+      );
+    expect((await store.getJob('job_03999'))?.emittedStep).toBe(3);
+    // The log's file keeps its largest size: past 16 MB the writer waited for the copy, so the
+    // log started over instead of growing towards the 64 MB at which a commit would copy it.
+    expect(statSync(`${path}-wal`).size).toBeLessThan(32 * 1024 * 1024);
+    await store.close();
+  });
+
   it('sizes its batches in whole rows, growing while quick and shrinking while slow', () => {
     const batch = new AdaptiveBatch(100, 5000, 8, 500);
     expect(batch.took(500, 1)).toBe(1000);

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { ProblemError } from '../errors.js';
-import { JobBatch, JobPage, ListJobsQuery } from '../schemas/job.js';
+import { JobList, ListJobsQuery } from '../schemas/job.js';
 import { RequestHeaders } from '../openapi/headers.js';
 import { emptyResponse, jsonResponse, problemResponses } from '../schemas/responses.js';
 import { isTerminal, materialize, type Job } from '../sim/job-model.js';
@@ -103,11 +103,9 @@ export function registerJobListRoutes(app: FastifyInstance, ctx: AppContext): vo
           'if-none-match': RequestHeaders.ifNoneMatch,
         }),
         response: {
-          // The batch first: the serializer takes the first schema that matches, and a page
-          // schema would strip the batch's not_found.
           200: jsonResponse(
             'A page of jobs, newest first; with `ids=`, the batch (with an ETag, after the hold when one was asked)',
-            Type.Union([JobBatch, JobPage]),
+            JobList,
             { ETag: false, ...WAIT_HEADERS },
           ),
           304: emptyResponse(

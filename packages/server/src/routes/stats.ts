@@ -6,6 +6,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
+import { stringEnum } from '../schemas/literal-union.js';
 import type { AppContext } from '../context.js';
 import { MAX_WAIT_S } from '../http/conditional.js';
 import { jsonResponse, problemResponses } from '../schemas/responses.js';
@@ -32,7 +33,7 @@ export const SettingsSchema = Type.Object(
     }),
     error_probability: Type.Number({ description: 'chance a job ends in error' }),
     seeded: Type.Boolean({ description: 'whether VT_SEED makes the random choices reproducible' }),
-    store: Type.Union([Type.Literal('memory'), Type.Literal('sqlite'), Type.Literal('redis')]),
+    store: stringEnum(['memory', 'sqlite', 'redis']),
     retention_ms: Type.Integer({ description: 'how long finished jobs are kept' }),
     max_waiters: Type.Integer({ description: 'held long polls and streams per instance' }),
     max_wait_s: Type.Integer({ description: 'longest hold a long poll may ask for' }),

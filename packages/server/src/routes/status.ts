@@ -6,6 +6,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { stringEnum } from '../schemas/literal-union.js';
 import type { AppContext } from '../context.js';
 import { getOwnRecord } from '../job-service.js';
 import { jsonResponse, problemResponses } from '../schemas/responses.js';
@@ -29,11 +30,7 @@ export function registerStatusRoute(app: FastifyInstance, ctx: AppContext): void
           200: jsonResponse(
             'The status, in the original project’s words',
             Type.Object({
-              result: Type.Union([
-                Type.Literal('pending'),
-                Type.Literal('completed'),
-                Type.Literal('error'),
-              ]),
+              result: stringEnum(['pending', 'completed', 'error']),
             }),
           ),
           ...problemResponses({

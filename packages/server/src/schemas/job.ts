@@ -117,15 +117,20 @@ function waitSeconds() {
   });
 }
 
-export const JobPage = Type.Object({
+/**
+ * A page of jobs, or with `ids=` a batch. One object schema for both, not a union: the serializer
+ * would check every answer against a union's first branch with a validator.
+ */
+export const JobList = Type.Object({
   data: Type.Array(Type.Ref('Job')),
-  next_cursor: nullableString(),
-});
-
-export const JobBatch = Type.Object({
-  data: Type.Array(Type.Ref('Job')),
-  next_cursor: Type.Null(),
-  not_found: Type.Array(Type.String()),
+  next_cursor: nullableString({
+    description: 'The cursor of the next page; `null` on the last page, and always for a batch',
+  }),
+  not_found: Type.Optional(
+    Type.Array(Type.String(), {
+      description: 'With `ids=` only: the ids asked for that name no job of yours',
+    }),
+  ),
 });
 
 export const ListJobsQuery = Type.Object(

@@ -4,6 +4,7 @@
  * terminal event is unwritten) and ended jobs by end (for retention and eviction). Stale heap
  * entries (a job that moved on or is gone) are skipped and dropped when they surface.
  */
+import { ShardedMap } from '../collections/sharded-map.js';
 import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { MinHeap } from '../wait/min-heap.js';
 import { TenantIndexes, type Group } from './memory-index.js';
@@ -27,7 +28,7 @@ export const groupOf = (r: JobRecord): Group =>
 const endOf = (r: JobRecord) => r.canceledAt ?? r.finishAt;
 
 export class MemoryJobs {
-  readonly #byId = new Map<string, JobRecord>();
+  readonly #byId = new ShardedMap<JobRecord>();
   readonly #tenants = new Map<string, TenantIndexes>();
   readonly #unfinished = new MinHeap<Timed>();
   readonly #ended = new MinHeap<Timed>();

@@ -4,6 +4,7 @@
  * when every job is still pending it is refused (503 `store_full`). Lists walk per-tenant indexes
  * (`memory-index.ts`); events keep no copy of the job (`memory-events.ts`).
  */
+import { ShardedMap } from '../collections/sharded-map.js';
 import { eventData } from '../sim/job-events.js';
 import { copyRecord, TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
@@ -57,7 +58,7 @@ export class MemoryStore implements Store {
   readonly #maxJobs: number;
   readonly #keep: ReadonlySet<string>;
   readonly #jobs = new MemoryJobs();
-  readonly #idempotency = new Map<string, IdempotencyEntry>();
+  readonly #idempotency = new ShardedMap<IdempotencyEntry>();
   readonly #events = new MemoryEventLog((id) => this.#jobs.get(id));
   readonly #notifier = new Notifier();
   readonly #webhooks = new MemoryWebhooks();

@@ -27,6 +27,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 1000');
+const pageSize = db.pragma('page_size', { simple: true });
 const checkpoint = () => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
@@ -37,14 +38,17 @@ const checkpoint = () => {
 const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on('message', (message) => {
   if (message === 'checkpoint') {
+    // Answers the log's length (bytes) and whether all of it is now in the database file.
     let done = false;
+    let logBytes = Infinity;
     try {
       const [result] = db.pragma('wal_checkpoint(PASSIVE)');
       done = result.busy === 0 && result.log === result.checkpointed;
+      if (result.log >= 0) logBytes = result.log * pageSize;
     } catch {
-      // Busy: not done.
+      // Busy: not done, length unknown.
     }
-    parentPort.postMessage(done);
+    parentPort.postMessage({ done, logBytes });
     return;
   }
   clearInterval(timer);
@@ -75,7 +79,9 @@ export class SqliteCheckpointer {
   /**
    * For a long run of writes, between two of them: when the log has grown past
    * `SETTLE_WAL_BYTES`, waits until the worker has copied all of it, so the next write starts it
-   * over (and truncates it). Never blocks the event loop.
+   * over. The file's size only bounds the log from above (a log started over keeps its file, up to
+   * the journal size limit), so past that size the worker is asked for the log's real length.
+   * Never blocks the event loop.
    */
   async settle(): Promise<void> {
     let bytes = 0;
@@ -86,12 +92,23 @@ export class SqliteCheckpointer {
     }
     if (bytes < SETTLE_WAL_BYTES) return;
     for (let round = 0; round < SETTLE_ROUNDS; round++) {
-      const done = await new Promise<boolean>((resolve) => {
-        this.#worker.once('message', (m: unknown) => resolve(m === true));
-        this.#worker.postMessage('checkpoint');
-      });
-      if (done) return;
+      const { done, logBytes } = await this.#checkpoint();
+      // Copied, or short enough to leave to the worker's timer.
+      if (done || (round === 0 && logBytes < SETTLE_WAL_BYTES)) return;
     }
+  }
+
+  #checkpoint(): Promise<{ done: boolean; logBytes: number }> {
+    return new Promise((resolve) => {
+      this.#worker.once('message', (m: unknown) => {
+        const answer = m as { done?: unknown; logBytes?: unknown } | null;
+        resolve({
+          done: answer?.done === true,
+          logBytes: typeof answer?.logBytes === 'number' ? answer.logBytes : Infinity,
+        });
+      });
+      this.#worker.postMessage('checkpoint');
+    });
   }
 
   /** Closes the worker's connection and waits for the thread to end. */

@@ -203,6 +203,9 @@ export class SqliteStore implements Store {
       // Each transaction in a turn of its own: the caller's work before it (reading the records)
       // and every other chunk run in other turns, with requests answered in between.
       await new Promise((resolve) => setImmediate(resolve));
+      // A long run of writes (a catch-up after a restart) lets the worker copy the log between
+      // chunks, so the fallback checkpoint never runs in a commit here.
+      await this.#settleLog();
       const n = this.#emitBatch.size;
       const started = performance.now();
       written.push(...this.#emitChunk(emissions.slice(i, i + n)));

@@ -108,6 +108,8 @@ export class SqliteSweep {
       if (free < VACUUM_MIN_FREE_PAGES || free < pragma('page_count') / 10) return;
       withRelaxedSync(this.#db, () => this.#db.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`));
       await yieldToEventLoop();
+      // Each step rewrites pages into the log: let it be copied, as between deletions.
+      await this.settle();
     }
   }
 }

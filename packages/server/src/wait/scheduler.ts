@@ -12,6 +12,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import { stepAt, stepInstant, TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
+import { ChunkedQueue } from '../collections/chunked-queue.js';
+import { ShardedMap } from '../collections/sharded-map.js';
+import { AdaptiveBatch } from '../store/adaptive-batch.js';
 import type { Store } from '../store/types.js';
 import type { Hub } from './hub.js';
 import { MinHeap } from './min-heap.js';
@@ -32,15 +35,18 @@ class Entry {
 /** Node's setTimeout cannot wait longer than this. */
 const MAX_TIMER_MS = 2_147_483_647;
 const RETRY_AFTER_STORE_ERROR_MS = 1000;
-/** Unfinished jobs read from the store at a time at boot. */
-const UNFINISHED_PAGE = 1000;
+/**
+ * Unfinished jobs read from the store at a time at boot: as many as take about 4 ms to read and
+ * track, so a request arriving meanwhile waits no longer than that.
+ */
+const UNFINISHED_PAGE = { min: 50, max: 1000, targetMs: 4 };
 /** Due entries handled per timer turn; more wait for the next turn, after other work. */
 const TICK_BATCH = 2000;
 
 export class Scheduler {
   readonly #heap = new MinHeap<Entry>();
   /** The live entry per job; heap entries that are no longer here are stale and skipped. */
-  readonly #current = new Map<string, Entry>();
+  readonly #current = new ShardedMap<Entry>();
   /** One copy of each tenant name, however many entries name it. */
   readonly #tenants = new Map<string, string>();
   readonly #writer: StepWriter;
@@ -57,7 +63,7 @@ export class Scheduler {
   #caughtUpMark: number | undefined;
   #caughtUp = false;
   /** Steps missed while the server was down, waiting to be handed to the writer. */
-  #catchUp: DueStep[] = [];
+  readonly #catchUp = new ChunkedQueue<DueStep>();
   #unsubscribe: (() => void) | undefined;
   /** Reads of new jobs to try again (the store did not answer). */
   readonly #retries = new Set<NodeJS.Timeout>();
@@ -122,9 +128,14 @@ export class Scheduler {
     let cursor: string | undefined;
     const startedAt = this.clock.now();
     try {
+      const { min, max, targetMs } = UNFINISHED_PAGE;
+      const size = new AdaptiveBatch(min, max, targetMs, 200);
       do {
-        const page = await this.store.unfinishedJobs(cursor, UNFINISHED_PAGE);
+        const started = performance.now();
+        const n = size.size;
+        const page = await this.store.unfinishedJobs(cursor, n);
         for (const record of page.records) this.track(record);
+        size.took(n, performance.now() - started);
         cursor = page.cursor;
         // Every job that finished while down is loaded: catching up needs no more pages.
         if (page.finishedThrough !== undefined && page.finishedThrough >= startedAt)
@@ -153,7 +164,7 @@ export class Scheduler {
     }
     this.#feeding = true;
     if (this.#writer.backlog <= WRITE_BATCH)
-      for (const step of this.#catchUp.splice(0, WRITE_BATCH)) this.#writer.add(step);
+      for (const step of this.#catchUp.take(WRITE_BATCH)) this.#writer.add(step);
     // Again once the writer has had a turn (a write takes a while: check back shortly).
     setTimeout(() => {
       this.#feeding = false;

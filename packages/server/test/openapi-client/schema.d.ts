@@ -864,6 +864,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @enum {string} */
                         result: "pending" | "completed" | "error";
                     };
                 };
@@ -1033,11 +1034,10 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: components["schemas"]["Job"][];
-                        next_cursor: null;
-                        not_found: string[];
-                    } | {
-                        data: components["schemas"]["Job"][];
+                        /** @description The cursor of the next page; `null` on the last page, and always for a batch */
                         next_cursor: string | null;
+                        /** @description With `ids=` only: the ids asked for that name no job of yours */
+                        not_found?: string[];
                     };
                 };
             };
@@ -2494,6 +2494,7 @@ export interface operations {
                         error_probability: number;
                         /** @description whether VT_SEED makes the random choices reproducible */
                         seeded: boolean;
+                        /** @enum {string} */
                         store: "memory" | "sqlite" | "redis";
                         /** @description how long finished jobs are kept */
                         retention_ms: number;
