@@ -29,6 +29,10 @@ describe.concurrent.each(stores)('growth benchmark, %s store (quick mode)', (sto
     // their own noise (a few hundred KB either way), so only its being a number is checked.
     expect(Number.isFinite(r.pending.heapPerJobBytes)).toBe(true);
     expect(r.finished.storagePerJobBytes).toBeGreaterThan(0);
+    // At this size the scheduler has read every job by the first look: the lists wait for it.
+    const loading = r.pending.listsWhileLoading!;
+    expect(loading.loadedAfterMs).toBeGreaterThanOrEqual(0);
+    expect(loading.stallMs).toBeGreaterThanOrEqual(0);
     for (const lists of [r.pending.lists!, r.finished.lists!]) {
       expect(Object.keys(lists)).toHaveLength(STATUS_FILTERS.length * DEPTHS.length);
       for (const summary of Object.values(lists)) {

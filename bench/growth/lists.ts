@@ -2,11 +2,12 @@
  * List queries against a populated server: every `status` filter (and none), each from the first
  * page and from cursors half-way and 99 % of the way down the tenant's jobs. Each query is asked
  * one at a time until it has its samples or its time budget runs out; the server's stall gauge is
- * read around each query's samples.
+ * read around each query's samples. And, right after a start, lists asked while the scheduler
+ * still reads the unfinished jobs in the background.
  */
 import { cursorAt, type DatasetPlan } from './dataset.js';
 import type { NoiseProbe } from './noise.js';
-import { loopStallMs, summarize, timedGet, type Summary } from './probes.js';
+import { loopStallMs, metric, summarize, timedGet, type Summary } from './probes.js';
 
 export const STATUS_FILTERS = ['any', 'pending', 'completed', 'error', 'canceled'] as const;
 export const DEPTHS = [
@@ -53,4 +54,48 @@ export async function measureLists(
     }
   }
   return report;
+}
+
+/** Lists asked while the scheduler reads the store's unfinished jobs after a start. */
+export type LoadingListReport = Summary & {
+  stallMs: number;
+  noiseMs: number;
+  /** From the first list until the server said it had read them all (NaN: not within the cap). */
+  loadedAfterMs: number;
+};
+
+/**
+ * Right after a start, until `vtrans_scheduler_loaded` says the scheduler has read every
+ * unfinished job (or `capMs` passed): the first page with no filter and with `status=pending`,
+ * asked one at a time in turn, and the server's longest stall meanwhile.
+ */
+export async function measureListsWhileLoading(
+  url: string,
+  noise: NoiseProbe,
+  capMs = 300_000,
+): Promise<LoadingListReport> {
+  const targets = [`${url}/v1/jobs?limit=20`, `${url}/v1/jobs?limit=20&status=pending`];
+  await loopStallMs(url);
+  await noise.maxGapMs();
+  const started = performance.now();
+  const latencies: number[] = [];
+  let stallMs = 0;
+  let loadedAfterMs = NaN;
+  let nextCheck = 0;
+  while (performance.now() - started < capMs) {
+    if (performance.now() >= nextCheck) {
+      // Scraping resets the stall gauge: keep the longest seen.
+      stallMs = Math.max(stallMs, await loopStallMs(url));
+      if ((await metric(url, 'vtrans_scheduler_loaded')) === 1) {
+        loadedAfterMs = performance.now() - started;
+        break;
+      }
+      nextCheck = performance.now() + 250;
+    }
+    const target = targets[latencies.length % targets.length]!;
+    const { status, ms } = await timedGet(target);
+    if (status !== 200) throw new Error(`GET ${target}: ${status}`);
+    latencies.push(ms);
+  }
+  return { ...summarize(latencies), stallMs, noiseMs: await noise.maxGapMs(), loadedAfterMs };
 }

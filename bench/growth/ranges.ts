@@ -4,7 +4,7 @@
  * that measured it, with how many did — what the README's results give.
  */
 import { readFileSync } from 'node:fs';
-import { DEPTHS, STATUS_FILTERS, type ListReport } from './lists.js';
+import { DEPTHS, STATUS_FILTERS, type ListReport, type LoadingListReport } from './lists.js';
 import type { StoreReport } from './run.js';
 import type { StartReport } from './servers.js';
 
@@ -99,6 +99,24 @@ const FIGURES: Row[] = [
   ['storage per finished job', 'B', (r) => r.finished.storagePerJobBytes],
   ...listFigures('lists, finished jobs', (r) => r.finished.lists),
   ...listFigures('lists, pending jobs', (r) => r.pending.lists),
+  ...(
+    [
+      ['p50', (l) => l.p50Ms],
+      ['p99', (l) => l.p99Ms],
+      ['max', (l) => l.maxMs],
+      ['longest stall', (l) => l.stallMs],
+      ["idle process's longest gap", (l) => l.noiseMs],
+    ] as const satisfies readonly [string, (l: LoadingListReport) => number][]
+  ).map(([name, pick]): Figure => [
+    `lists, pending jobs, while the scheduler reads them after the start: ${name}`,
+    'ms',
+    (r) => (r.pending.listsWhileLoading ? pick(r.pending.listsWhileLoading) : undefined),
+  ]),
+  [
+    'lists, pending jobs: scheduler had read them all after',
+    's',
+    (r) => r.pending.listsWhileLoading?.loadedAfterMs,
+  ],
   ['sweep: duration', 's', (r) => r.finished.sweep?.durationMs],
   ['sweep: jobs deleted', 'n', (r) => r.finished.sweep?.deleted],
   ['sweep: longest stall (in process)', 'ms', (r) => r.finished.sweep?.stallMs],

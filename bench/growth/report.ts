@@ -77,6 +77,13 @@ export function table(reports: readonly StoreReport[]): string {
       i,
       `${bytes(r.finished.storagePerJobBytes ?? NaN)} (${r.finished.storage})`,
     );
+    const loading = r.pending.listsWhileLoading;
+    if (loading)
+      add(
+        'lists, pending jobs, right after the start while the scheduler reads them',
+        i,
+        `p50 ${ms(loading.p50Ms)} / p99 ${ms(loading.p99Ms)} / max ${ms(loading.maxMs)} ms (${loading.count}); stall ${ms(loading.stallMs)} ms (idle process: ${ms(loading.noiseMs)} ms); all read after ${s(loading.loadedAfterMs)} s`,
+      );
     for (const [label, value] of [
       ...listRows('lists, finished jobs', r.finished.lists),
       ...listRows('lists, pending jobs', r.pending.lists),

@@ -8,7 +8,12 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRedis, tempDir } from '@vtrans/test-support';
 import { planDataset, type DatasetKind, type DatasetPlan } from './dataset.js';
-import { measureLists, type ListReport } from './lists.js';
+import {
+  measureLists,
+  measureListsWhileLoading,
+  type ListReport,
+  type LoadingListReport,
+} from './lists.js';
 import { populateRedis, redisUsedMemory } from './populate-redis.js';
 import { populateSqlite, sqliteBytes } from './populate-sqlite.js';
 import { loopStallMs, proveLiveness, sleep, terminalEventsWritten, timedGet } from './probes.js';
@@ -57,6 +62,9 @@ export interface StoreReport {
     populateMs: number;
     start?: StartReport;
     heapPerJobBytes?: number | undefined;
+    /** Lists right after the start, while the scheduler reads the unfinished jobs. */
+    listsWhileLoading?: LoadingListReport | undefined;
+    /** Lists once it has read them all. */
     lists?: ListReport | undefined;
   };
   finished: {
@@ -240,10 +248,14 @@ export async function runStore(
     if (started) {
       report.pending.populateMs = started.populateMs;
       report.pending.start = started.start;
-      if (started.start.started)
+      if (started.start.started) {
+        report.pending.listsWhileLoading = await attempt('pending: lists while loading', () =>
+          measureListsWhileLoading(started.url, noise),
+        );
         report.pending.lists = await attempt('pending: lists', () =>
           measureLists(started.url, pendingPlan, options, noise),
         );
+      }
       await started.stop();
     }
     report.pending.heapPerJobBytes = await attempt('pending: heap', async () => {

@@ -73,8 +73,11 @@ export async function createContext(
     });
   });
   const waiters = new WaiterRegistry(config.maxWaiters);
+  // Made below, once the store it reads is timed; read only when /metrics is scraped.
+  let scheduler: Scheduler | undefined;
   const metrics = createMetrics({
     waiters: () => ({ held: waiters.heldRequests, streams: waiters.openStreams }),
+    scheduler: () => ({ tracked: scheduler?.size ?? 0, loaded: scheduler?.loaded ?? false }),
   });
   // Every operation is timed, and the job events this instance writes are counted, in one place.
   const timedStore = instrumentStore(store, metrics);
@@ -84,7 +87,7 @@ export async function createContext(
     config,
     store: timedStore,
     hub,
-    scheduler: new Scheduler(timedStore, hub, clock, log),
+    scheduler: (scheduler = new Scheduler(timedStore, hub, clock, log)),
     waiters,
     metrics,
     // A shared store (Redis) keeps the counters, so every instance counts against the same windows.

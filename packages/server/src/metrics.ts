@@ -21,6 +21,8 @@ export type JobMetricEvent = 'created' | 'completed' | 'failed' | 'canceled';
 export interface MetricsSources {
   /** Held long polls and open event streams right now. */
   waiters: () => { held: number; streams: number };
+  /** Jobs the scheduler watches, and whether it has read every unfinished job since start. */
+  scheduler: () => { tracked: number; loaded: boolean };
 }
 
 export interface Metrics {
@@ -138,6 +140,22 @@ export function createMetrics(sources: MetricsSources): Metrics {
     registers: [registry],
     collect() {
       this.set(sources.waiters().streams);
+    },
+  });
+  new Gauge({
+    name: 'vtrans_scheduler_jobs',
+    help: 'Unfinished jobs this instance watches (their next lifecycle step is on its timer)',
+    registers: [registry],
+    collect() {
+      this.set(sources.scheduler().tracked);
+    },
+  });
+  new Gauge({
+    name: 'vtrans_scheduler_loaded',
+    help: '1 once this instance has read every unfinished job from the store since it started (it reads them in the background, those finishing first first)',
+    registers: [registry],
+    collect() {
+      this.set(sources.scheduler().loaded ? 1 : 0);
     },
   });
   new Gauge({

@@ -1,7 +1,8 @@
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../src/metrics.js';
 import { buildTestApp, startTestServer } from './helpers/server.js';
-import { sleep } from '@vtrans/test-support';
+import { sleep, tempDir } from '@vtrans/test-support';
 
 /** The value of one sample line, e.g. `vtrans_jobs_total{event="created"}`; 0 when absent. */
 function sample(text: string, series: string): number {
@@ -117,6 +118,32 @@ describe('GET /metrics', () => {
     expect(await gauges()).toEqual([0, 0]);
   });
 
+  it('reports the jobs the scheduler watches, and when it has read them all after a start', async () => {
+    const dir = tempDir('vtrans-metrics-');
+    const url = `sqlite:${dir}/vtrans.db`;
+    const first = await startTestServer({ store: url });
+    const create = (duration_ms: number) =>
+      first.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: { 'content-type': 'application/json' },
+        payload: { simulate: { duration_ms } },
+      });
+    for (const ms of [3_600_000, 3_600_000, 1]) expect((await create(ms)).statusCode).toBe(201);
+    const gauges = async (app: typeof first.app) => {
+      const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      return [sample(text, 'vtrans_scheduler_jobs'), sample(text, 'vtrans_scheduler_loaded')];
+    };
+    // The job of 1 ms ends and leaves; the two of an hour stay watched.
+    await expect.poll(() => gauges(first.app)).toEqual([2, 1]);
+    await first.close();
+    // A new start reads them back from the store.
+    const second = await startTestServer({ store: url });
+    await expect.poll(() => gauges(second.app)).toEqual([2, 1]);
+    await second.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('reports the longest event-loop stall since the previous scrape', async () => {
     const { app } = await buildTestApp();
     const stall = async () =>
@@ -173,7 +200,10 @@ describe('GET /metrics', () => {
   });
 
   it('lets other features add metrics to the same registry', async () => {
-    const metrics = createMetrics({ waiters: () => ({ held: 0, streams: 0 }) });
+    const metrics = createMetrics({
+      waiters: () => ({ held: 0, streams: 0 }),
+      scheduler: () => ({ tracked: 0, loaded: true }),
+    });
     const deliveries = metrics.counter('vtrans_webhook_deliveries_total', 'Deliveries', [
       'outcome',
     ]);

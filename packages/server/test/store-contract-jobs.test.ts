@@ -15,7 +15,7 @@ async function create(store: Store, rec: JobRecord): Promise<void> {
   expect((await store.createJob(rec, created(rec))).kind).toBe('created');
 }
 
-const ids = (records: readonly JobRecord[]) => records.map((r) => r.id);
+const ids = (records: readonly { id: string }[]) => records.map((r) => r.id);
 
 describe.each(STORE_BACKENDS)('the $name store: jobs', ({ available, open }) => {
   describe.skipIf(!available)('', () => {

@@ -28,6 +28,7 @@ import {
   type Store,
   type StoreNotice,
   type StoredEvent,
+  type UnfinishedJob,
   type UnfinishedPage,
   type WebhookDelivery,
   type WebhookSecretSet,
@@ -181,7 +182,7 @@ export class MemoryStore implements Store {
     if (cursor === undefined || this.#scan?.token !== token)
       this.#scan = { token: (this.#scan?.token ?? 0) + 1, jobs: this.#jobs.values() };
     const scan = this.#scan;
-    const records: JobRecord[] = [];
+    const records: UnfinishedJob[] = [];
     // Look at a bounded number of jobs per page, so a page never takes long.
     for (let looked = 0; records.length < limit && looked < limit * 10; looked++) {
       const next = scan.jobs.next();
@@ -189,7 +190,16 @@ export class MemoryStore implements Store {
         this.#scan = undefined;
         return { records, cursor: undefined };
       }
-      if (groupOf(next.value) === 'unfinished') records.push(copyRecord(next.value));
+      const r = next.value;
+      if (groupOf(r) !== 'unfinished') continue;
+      records.push({
+        id: r.id,
+        tenant: r.tenant,
+        createdAt: r.createdAt,
+        finishAt: r.finishAt,
+        canceledAt: r.canceledAt,
+        emittedStep: r.emittedStep,
+      });
     }
     return { records, cursor: String(scan.token) };
   }

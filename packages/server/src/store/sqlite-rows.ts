@@ -1,7 +1,7 @@
 /** How job records and events are laid out in SQLite rows, and back. */
 import { eventData } from '../sim/job-events.js';
 import type { Job, JobOutcome, JobRecord } from '../sim/job-model.js';
-import type { EventType, IdempotencyInput, NewEvent, StoredEvent } from './types.js';
+import type { EventType, IdempotencyInput, NewEvent, StoredEvent, UnfinishedJob } from './types.js';
 
 export interface JobRow {
   id: string;
@@ -53,6 +53,21 @@ export const fromRow = (r: JobRow): JobRecord => ({
   outcome: r.outcome as JobOutcome,
   errorCode: r.error_code,
   errorMessage: r.error_message,
+  canceledAt: r.canceled_at,
+  emittedStep: r.emitted_step,
+});
+
+/** The columns of a work-list row (`Store.unfinishedJobs`), with its rowid for the cursor. */
+export type UnfinishedRow = Pick<
+  JobRow,
+  'id' | 'tenant' | 'created_at' | 'finish_at' | 'canceled_at' | 'emitted_step'
+> & { row_id: number };
+
+export const fromUnfinishedRow = (r: UnfinishedRow): UnfinishedJob => ({
+  id: r.id,
+  tenant: r.tenant,
+  createdAt: r.created_at,
+  finishAt: r.finish_at,
   canceledAt: r.canceled_at,
   emittedStep: r.emitted_step,
 });

@@ -22,10 +22,12 @@ import {
   eventValues,
   fromEventRow,
   fromRow,
+  fromUnfinishedRow,
   INSERT_SQL,
   toRow,
   type EventWithJobRow,
   type JobRow,
+  type UnfinishedRow,
 } from './sqlite-rows.js';
 import { SqliteSweep } from './sqlite-sweep.js';
 import { SqliteCheckpointer, FALLBACK_CHECKPOINT_PAGES } from './sqlite-checkpointer.js';
@@ -96,7 +98,9 @@ export class SqliteStore implements Store {
       readEvents: db.prepare(`${EVENT_WITH_JOB_SQL} WHERE e.tenant = ? AND e.seq > ?
         AND ${EVENT_WITH_JOB_FILTER} ORDER BY e.seq LIMIT ?`),
       // By finish instant: a restart loads the jobs due first first.
-      unfinished: db.prepare(`SELECT rowid AS row_id, * FROM jobs
+      // Only what the scheduler needs (see `UnfinishedJob`).
+      unfinished: db.prepare(`SELECT rowid AS row_id, id, tenant, created_at, finish_at,
+        canceled_at, emitted_step FROM jobs
         INDEXED BY jobs_unfinished_by_finish WHERE emitted_step < ${TERMINAL_STEP}
         AND finish_at >= @finishAt AND (finish_at > @finishAt OR rowid > @rowId)
         ORDER BY finish_at, rowid LIMIT @limit`),
@@ -262,14 +266,13 @@ export class SqliteStore implements Store {
 
   async unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage> {
     const [finishAt, rowId] = (cursor ?? '-1,0').split(',').map(Number);
-    const rows = this.#stmts.unfinished.all({ finishAt, rowId, limit }) as (JobRow & {
-      row_id: number;
-    })[];
+    const rows = this.#stmts.unfinished.all({ finishAt, rowId, limit }) as UnfinishedRow[];
     const last = rows.at(-1);
-    if (rows.length < limit || !last) return { records: rows.map(fromRow), cursor: undefined };
+    if (rows.length < limit || !last)
+      return { records: rows.map(fromUnfinishedRow), cursor: undefined };
     // In finish order: every unfinished job finishing no later than the last has been read.
     return {
-      records: rows.map(fromRow),
+      records: rows.map(fromUnfinishedRow),
       cursor: `${last.finish_at},${last.row_id}`,
       finishedThrough: last.finish_at,
     };

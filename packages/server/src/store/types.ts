@@ -82,9 +82,18 @@ export interface ListQuery {
   now: number;
 }
 
+/**
+ * What the scheduler needs of an unfinished job to watch it: a store may hand out only these
+ * fields (a full record is one too). Reading a million at a restart, the rest is garbage.
+ */
+export type UnfinishedJob = Pick<
+  JobRecord,
+  'id' | 'tenant' | 'createdAt' | 'finishAt' | 'canceledAt' | 'emittedStep'
+>;
+
 /** A page of `Store.unfinishedJobs`. */
 export interface UnfinishedPage {
-  records: JobRecord[];
+  records: UnfinishedJob[];
   /** Where the next page starts; undefined after the last page. */
   cursor: string | undefined;
   /**

@@ -11,11 +11,11 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
-import { stepAt, stepInstant, TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
+import { stepAt, stepInstant, TERMINAL_STEP } from '../sim/job-model.js';
 import { ChunkedQueue } from '../collections/chunked-queue.js';
 import { ShardedMap } from '../collections/sharded-map.js';
 import { AdaptiveBatch } from '../store/adaptive-batch.js';
-import type { Store } from '../store/types.js';
+import type { Store, UnfinishedJob } from '../store/types.js';
 import type { Hub } from './hub.js';
 import { MinHeap } from './min-heap.js';
 import { StepWriter, WRITE_BATCH, type DueStep } from './step-writer.js';
@@ -39,7 +39,7 @@ const RETRY_AFTER_STORE_ERROR_MS = 1000;
  * Unfinished jobs read from the store at a time at boot: as many as take about 4 ms to read and
  * track, so a request arriving meanwhile waits no longer than that.
  */
-const UNFINISHED_PAGE = { min: 50, max: 1000, targetMs: 4 };
+const UNFINISHED_PAGE = { min: 50, max: 1000, targetMs: 2 };
 /** Due entries handled per timer turn; more wait for the next turn, after other work. */
 const TICK_BATCH = 2000;
 
@@ -190,7 +190,7 @@ export class Scheduler {
   }
 
   /** Watches a job from its next unwritten step. */
-  track(record: JobRecord): void {
+  track(record: UnfinishedJob): void {
     if (!this.#running || record.canceledAt !== null || record.emittedStep >= TERMINAL_STEP) return;
     const now = this.clock.now();
     let tenant = this.#tenants.get(record.tenant);

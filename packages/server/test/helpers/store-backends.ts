@@ -9,8 +9,7 @@ import { afterEach } from 'vitest';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { JobRecord } from '../../src/sim/job-model.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store, UnfinishedJob } from '../../src/store/types.js';
 import { needs, startRedis, tempDir, type RedisServer } from '@vtrans/test-support';
 
 const hasRedis = needs('redis', 'the store contract on Redis');
@@ -82,8 +81,8 @@ export const STORE_BACKENDS: StoreBackend[] = [
 ];
 
 /** Every unfinished job, read page by page (about `limit` at a time), without duplicates. */
-export async function allUnfinished(store: Store, limit = 1000): Promise<JobRecord[]> {
-  const byId = new Map<string, JobRecord>();
+export async function allUnfinished(store: Store, limit = 1000): Promise<UnfinishedJob[]> {
+  const byId = new Map<string, UnfinishedJob>();
   let cursor: string | undefined;
   do {
     const page = await store.unfinishedJobs(cursor, limit);
