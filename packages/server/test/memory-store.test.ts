@@ -81,3 +81,26 @@ describe('the memory store is bounded', () => {
     expect(((await refused!.json()) as { code: string }).code).toBe('store_full');
   });
 });
+
+describe('the memory store hands out its work list', () => {
+  it('oldest first within a tenant, only unfinished jobs, across pages', async () => {
+    const store = new MemoryStore();
+    // Ids in another order than creation: the walk follows creation, not ids or insertion shards.
+    const recs = Array.from({ length: 300 }, (_, i) =>
+      jobRecord(`job_${String((i * 7919) % 1000).padStart(4, '0')}`, {
+        createdAt: T0 + i,
+        finishAt: T0 + 60_000 + i,
+      }),
+    );
+    for (const r of recs) await create(store, r);
+    for (const r of recs.filter((_, i) => i % 10 === 0)) await finish(store, r);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.unfinishedJobs(cursor, 25);
+      seen.push(...page.records.map((r) => r.id));
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    expect(seen).toEqual(recs.filter((_, i) => i % 10 !== 0).map((r) => r.id));
+  });
+});

@@ -58,6 +58,15 @@ export class OrderedIndex {
     }
   }
 
+  /** Records that belong here, oldest first (those added after the walk began may be missed). */
+  *oldestFirst(): Generator<JobRecord> {
+    const items = this.#items;
+    for (let i = this.#head; i < items.length; i++) {
+      const record = items[i]!;
+      if (this.holds(record)) yield record;
+    }
+  }
+
   /** Records that belong here, newest first, strictly before `before` when given. */
   *newestFirst(before?: { createdAt: number; id: string }): Generator<JobRecord> {
     const items = this.#items;

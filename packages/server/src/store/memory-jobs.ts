@@ -44,8 +44,13 @@ export class MemoryJobs {
     return this.#byId.get(id);
   }
 
-  values(): IterableIterator<JobRecord> {
-    return this.#byId.values();
+  /**
+   * Every unfinished job, tenant by tenant, each tenant's oldest first — about the order they
+   * finish in, so a catch-up writing their terminal events appends to the ended indexes instead
+   * of inserting into their middle.
+   */
+  *unfinishedOldestFirst(): Generator<JobRecord> {
+    for (const indexes of this.#tenants.values()) yield* indexes.groups.unfinished.oldestFirst();
   }
 
   #indexes(tenant: string): TenantIndexes {

@@ -63,7 +63,7 @@ export class MemoryStore implements Store {
   readonly #events = new MemoryEventLog((id) => this.#jobs.get(id));
   readonly #notifier = new Notifier();
   readonly #webhooks = new MemoryWebhooks();
-  /** Where `unfinishedJobs` goes on: a live iterator over the jobs. */
+  /** Where `unfinishedJobs` goes on: a live walk over the unfinished jobs, oldest first. */
   #scan: { token: number; jobs: Iterator<JobRecord> } | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -180,7 +180,10 @@ export class MemoryStore implements Store {
   async unfinishedJobs(cursor: string | undefined, limit: number): Promise<UnfinishedPage> {
     const token = Number(cursor);
     if (cursor === undefined || this.#scan?.token !== token)
-      this.#scan = { token: (this.#scan?.token ?? 0) + 1, jobs: this.#jobs.values() };
+      this.#scan = {
+        token: (this.#scan?.token ?? 0) + 1,
+        jobs: this.#jobs.unfinishedOldestFirst(),
+      };
     const scan = this.#scan;
     const records: UnfinishedJob[] = [];
     // Look at a bounded number of jobs per page, so a page never takes long.
