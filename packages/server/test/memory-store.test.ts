@@ -8,6 +8,7 @@ import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { StoreFullError } from '../src/store/types.js';
 import { jobRecord, T0 } from './helpers/records.js';
+import { allUnfinished } from './helpers/store-backends.js';
 import { startTestServer } from './helpers/server.js';
 
 async function create(store: MemoryStore, rec: JobRecord, key?: string) {
@@ -94,13 +95,8 @@ describe('the memory store hands out its work list', () => {
     );
     for (const r of recs) await create(store, r);
     for (const r of recs.filter((_, i) => i % 10 === 0)) await finish(store, r);
-    const seen: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await store.unfinishedJobs(cursor, 25);
-      seen.push(...page.records.map((r) => r.id));
-      cursor = page.cursor;
-    } while (cursor !== undefined);
+    // Pages of 25; the helper keeps the order the ids were first seen in.
+    const seen = (await allUnfinished(store, 25)).map((r) => r.id);
     expect(seen).toEqual(recs.filter((_, i) => i % 10 !== 0).map((r) => r.id));
   });
 });
