@@ -24,6 +24,16 @@ const record = (id: string, overrides: Partial<JobRecord> = {}): JobRecord =>
 
 const dbPath = () => join(mkdtempSync(join(tmpdir(), 'vt-sqlite-')), 'vtrans.db');
 
+/** `n` jobs whose rows carry a source URL of about `urlBytes` (rows of a page or so each). */
+function wideRecords(n: number, urlBytes: number, overrides: Partial<JobRecord> = {}): JobRecord[] {
+  return Array.from({ length: n }, (_, i) =>
+    record(`job_${String(i).padStart(5, '0')}`, {
+      sourceUrl: `https://media.example.com/${'x'.repeat(urlBytes)}/${i}.mp4`,
+      ...overrides,
+    }),
+  );
+}
+
 async function created(store: SqliteStore, rec: JobRecord): Promise<void> {
   const result = await store.createJob(rec, eventForStep(rec, 0, rec.createdAt));
   expect(result.kind).toBe('created');
@@ -131,11 +141,7 @@ describe('the SQLite file over time', () => {
     const path = dbPath();
     const first = new SqliteStore(path);
     // Rows of about a page each: every step written rewrites a page of its own.
-    const recs = Array.from({ length: 4000 }, (_, i) =>
-      record(`job_${String(i).padStart(5, '0')}`, {
-        sourceUrl: `https://media.example.com/${'x'.repeat(3000)}/${i}.mp4`,
-      }),
-    );
+    const recs = wideRecords(4000, 3000);
     for (const r of recs) await created(first, r);
     // Closing copies the log and removes it: the steps below start a new one.
     await first.close();
@@ -171,12 +177,7 @@ describe('the SQLite file over time', () => {
   it('hands the pages a sweep frees back to the system (a new file auto-vacuums incrementally)', async () => {
     const path = dbPath();
     const store = new SqliteStore(path);
-    const recs = Array.from({ length: 3000 }, (_, i) =>
-      record(`job_${String(i).padStart(5, '0')}`, {
-        sourceUrl: `https://media.example.com/${'x'.repeat(2000)}/${i}.mp4`,
-        finishAt: T0 + 1000,
-      }),
-    );
+    const recs = wideRecords(3000, 2000, { finishAt: T0 + 1000 });
     for (const r of recs) await created(store, r);
     await store.emitSteps(
       recs.map((r) => ({
