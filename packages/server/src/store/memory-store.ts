@@ -9,7 +9,7 @@ import { eventData } from '../sim/job-events.js';
 import { copyRecord, TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
 import { MemoryEventLog } from './memory-events.js';
-import { groupOf, MemoryJobs } from './memory-jobs.js';
+import { MemoryJobs } from './memory-jobs.js';
 import { DEFAULT_MEMORY_MAX_JOBS } from './memory-limits.js';
 import { MemoryWebhooks } from './memory-webhooks.js';
 import { Notifier } from './notifier.js';
@@ -193,8 +193,8 @@ export class MemoryStore implements Store {
         this.#scan = undefined;
         return { records, cursor: undefined };
       }
+      // The walk yields only jobs still in their tenant's unfinished index.
       const r = next.value;
-      if (groupOf(r) !== 'unfinished') continue;
       records.push({
         id: r.id,
         tenant: r.tenant,

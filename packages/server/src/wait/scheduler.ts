@@ -36,7 +36,7 @@ class Entry {
 const MAX_TIMER_MS = 2_147_483_647;
 const RETRY_AFTER_STORE_ERROR_MS = 1000;
 /**
- * Unfinished jobs read from the store at a time at boot: as many as take about 4 ms to read and
+ * Unfinished jobs read from the store at a time at boot: as many as take about 2 ms to read and
  * track, so a request arriving meanwhile waits no longer than that.
  */
 const UNFINISHED_PAGE = { min: 50, max: 1000, targetMs: 2 };
