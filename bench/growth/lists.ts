@@ -3,11 +3,13 @@
  * page and from cursors half-way and 99 % of the way down the tenant's jobs. Each query is asked
  * one at a time until it has its samples or its time budget runs out; the server's stall gauge is
  * read around each query's samples. And, right after a start, lists asked while the scheduler
- * still reads the unfinished jobs in the background.
+ * still reads the unfinished jobs in the background. The queries are timed by a list client in a
+ * process of its own.
  */
 import { cursorAt, type DatasetPlan } from './dataset.js';
+import type { ListClient, ListRun } from './list-client.js';
 import type { NoiseProbe } from './noise.js';
-import { loopStallMs, metric, summarize, timedGet, type Summary } from './probes.js';
+import { loopStallMs, metric, summarize, type Summary } from './probes.js';
 
 export const STATUS_FILTERS = ['any', 'pending', 'completed', 'error', 'canceled'] as const;
 export const DEPTHS = [
@@ -24,6 +26,7 @@ export async function measureLists(
   plan: DatasetPlan,
   options: { listSamples: number; listBudgetMs: number },
   noise: NoiseProbe,
+  client: ListClient,
 ): Promise<ListReport> {
   const report: ListReport = {};
   for (const status of STATUS_FILTERS) {
@@ -35,17 +38,18 @@ export async function measureLists(
         const i = Math.max(0, Math.floor((plan.jobs - 1) * (1 - depth)));
         query.set('cursor', cursorAt(plan, i));
       }
-      const target = `${url}/v1/jobs?${query}`;
-      await timedGet(target); // warm-up: not counted
+      const targets = [`${url}/v1/jobs?${query}`];
+      // The warm-up answer is not counted, nor the server's stall while it is made.
+      await client.run({ targets, samples: 1, budgetMs: 60_000 }).then(okOrThrow);
       await loopStallMs(url);
       await noise.maxGapMs();
-      const latencies: number[] = [];
-      const deadline = performance.now() + options.listBudgetMs;
-      while (latencies.length < options.listSamples && performance.now() < deadline) {
-        const { status: code, ms } = await timedGet(target);
-        if (code !== 200) throw new Error(`GET ${target}: ${code}`);
-        latencies.push(ms);
-      }
+      const { latencies } = okOrThrow(
+        await client.run({
+          targets,
+          samples: options.listSamples,
+          budgetMs: options.listBudgetMs,
+        }),
+      );
       report[`${status} ${depthName}`] = {
         ...summarize(latencies),
         stallMs: await loopStallMs(url),
@@ -72,30 +76,35 @@ export type LoadingListReport = Summary & {
 export async function measureListsWhileLoading(
   url: string,
   noise: NoiseProbe,
+  client: ListClient,
   capMs = 300_000,
 ): Promise<LoadingListReport> {
   const targets = [`${url}/v1/jobs?limit=20`, `${url}/v1/jobs?limit=20&status=pending`];
   await loopStallMs(url);
   await noise.maxGapMs();
   const started = performance.now();
-  const latencies: number[] = [];
+  const run = client.run({ targets, samples: Number.MAX_SAFE_INTEGER, budgetMs: capMs });
   let stallMs = 0;
   let loadedAfterMs = NaN;
-  let nextCheck = 0;
-  while (performance.now() - started < capMs) {
-    if (performance.now() >= nextCheck) {
-      // Scraping resets the stall gauge: keep the longest seen.
-      stallMs = Math.max(stallMs, await loopStallMs(url));
-      if ((await metric(url, 'vtrans_scheduler_loaded')) === 1) {
-        loadedAfterMs = performance.now() - started;
-        break;
-      }
-      nextCheck = performance.now() + 250;
+  let running = true;
+  const ended = () => (running = false);
+  run.then(ended, ended);
+  while (running) {
+    // Scraping resets the stall gauge: keep the longest seen.
+    stallMs = Math.max(stallMs, await loopStallMs(url));
+    if ((await metric(url, 'vtrans_scheduler_loaded')) === 1) {
+      loadedAfterMs = performance.now() - started;
+      client.stop();
+      break;
     }
-    const target = targets[latencies.length % targets.length]!;
-    const { status, ms } = await timedGet(target);
-    if (status !== 200) throw new Error(`GET ${target}: ${status}`);
-    latencies.push(ms);
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  const { latencies } = okOrThrow(await run);
+  stallMs = Math.max(stallMs, await loopStallMs(url));
   return { ...summarize(latencies), stallMs, noiseMs: await noise.maxGapMs(), loadedAfterMs };
+}
+
+function okOrThrow(run: ListRun): ListRun {
+  if (run.failures.length > 0) throw new Error(`GET ${run.failures[0]}`);
+  return run;
 }

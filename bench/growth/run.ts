@@ -18,6 +18,7 @@ import { populateRedis, redisUsedMemory } from './populate-redis.js';
 import { populateSqlite, sqliteBytes } from './populate-sqlite.js';
 import { loopStallMs, proveLiveness, sleep, terminalEventsWritten, timedGet } from './probes.js';
 import { measureStart, startHost, type Host, type StartReport } from './servers.js';
+import { startListClient } from './list-client.js';
 import { startNoiseProbe, type NoiseProbe } from './noise.js';
 import { measureSweep, type SweepReport } from './sweep.js';
 
@@ -200,6 +201,7 @@ export async function runStore(
 ): Promise<StoreReport> {
   const plan = (kind: DatasetKind) => planDataset(kind, options.jobs);
   const noise = startNoiseProbe();
+  const lists = startListClient();
   const say = (what: string) => log(`${store} ${options.jobs}: ${what}`);
   const report: StoreReport = {
     store,
@@ -250,10 +252,10 @@ export async function runStore(
       report.pending.start = started.start;
       if (started.start.started) {
         report.pending.listsWhileLoading = await attempt('pending: lists while loading', () =>
-          measureListsWhileLoading(started.url, noise),
+          measureListsWhileLoading(started.url, noise, lists),
         );
         report.pending.lists = await attempt('pending: lists', () =>
-          measureLists(started.url, pendingPlan, options, noise),
+          measureLists(started.url, pendingPlan, options, noise, lists),
         );
       }
       await started.stop();
@@ -285,7 +287,7 @@ export async function runStore(
         return bytes / options.jobs;
       });
       report.finished.lists = await attempt('finished: lists', () =>
-        measureLists(host.url, finishedPlan, options, noise),
+        measureLists(host.url, finishedPlan, options, noise, lists),
       );
       report.finished.sweep = await attempt('finished: sweep', () =>
         measureSweep(host, finished.spec, finishedPlan.nowMs, options, noise),
@@ -308,5 +310,6 @@ export async function runStore(
     await down.cleanup();
   }
   noise.stop();
+  lists.close();
   return report;
 }
