@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChunkedQueue } from '../src/collections/chunked-queue.js';
 import { ShardedMap } from '../src/collections/sharded-map.js';
+import { SortedChunks } from '../src/collections/sorted-chunks.js';
 import { MinHeap } from '../src/wait/min-heap.js';
 
 /** A small deterministic generator, so a failure repeats. */
@@ -104,5 +105,81 @@ describe('ChunkedQueue', () => {
     expect(rest).toEqual(Array.from({ length: pushed - taken }, (_, i) => taken + i));
     expect(queue.length).toBe(0);
     expect(queue.take(10)).toEqual([]);
+  });
+});
+
+describe('SortedChunks', () => {
+  const compare = (a: number, b: number) => a - b;
+
+  it('keeps items sorted across many chunks through random inserts and removals', () => {
+    const random = lcg(11);
+    const sorted = new SortedChunks<number, number>(compare);
+    const model = new Set<number>();
+    for (let round = 0; round < 20_000; round++) {
+      const key = Math.floor(random() * 5000) * 2;
+      // Mostly inserts anywhere (splitting chunks), some removals (of present and absent keys).
+      if (random() < 0.7) {
+        if (!model.has(key)) {
+          sorted.add(key);
+          model.add(key);
+        }
+      } else {
+        expect(sorted.remove(key)).toBe(model.delete(key));
+      }
+      expect(sorted.size).toBe(model.size);
+    }
+    const expected = [...model].sort(compare);
+    expect([...sorted.ascending()]).toEqual(expected);
+    expect([...sorted.descending()]).toEqual([...expected].reverse());
+    // From a key, present or not: strictly after it / strictly before it.
+    for (const from of [-1, 0, expected[100]!, expected[100]! + 1, 10_001]) {
+      expect([...sorted.ascending(from)]).toEqual(expected.filter((k) => k > from));
+      expect([...sorted.descending(from)]).toEqual([...expected].reverse().filter((k) => k < from));
+    }
+  });
+
+  it('drops a chunk emptied at the front and takes appends after it', () => {
+    const sorted = new SortedChunks<number, number>(compare);
+    for (let i = 0; i < 3000; i++) sorted.add(i);
+    for (let i = 0; i < 2500; i++) expect(sorted.remove(i)).toBe(true);
+    for (let i = 3000; i < 3100; i++) sorted.add(i);
+    const expected = Array.from({ length: 600 }, (_, i) => 2500 + i);
+    expect([...sorted.ascending()]).toEqual(expected);
+    expect([...sorted.descending()]).toEqual(expected.reverse());
+  });
+
+  it('walks survive changes between steps: nothing given twice, nothing there throughout skipped', () => {
+    const random = lcg(5);
+    for (const direction of ['ascending', 'descending'] as const) {
+      const sorted = new SortedChunks<number, number>(compare);
+      const present = new Set<number>();
+      for (let i = 0; i < 6000; i++) {
+        sorted.add(i * 2);
+        present.add(i * 2);
+      }
+      const throughout = new Set(present);
+      const given: number[] = [];
+      for (const item of sorted[direction]()) {
+        given.push(item);
+        // Between steps: remove a few (possibly the one just given, or ones ahead), add a few.
+        for (let k = 0; k < 3; k++) {
+          const key = Math.floor(random() * 12_000);
+          if (present.has(key) && random() < 0.5) {
+            sorted.remove(key);
+            present.delete(key);
+            throughout.delete(key);
+          } else if (!present.has(key)) {
+            sorted.add(key);
+            present.add(key);
+          }
+        }
+      }
+      const order = direction === 'ascending' ? 1 : -1;
+      for (let i = 1; i < given.length; i++)
+        expect((given[i]! - given[i - 1]!) * order).toBeGreaterThan(0);
+      const givenSet = new Set(given);
+      expect(givenSet.size).toBe(given.length);
+      for (const key of throughout) expect(givenSet.has(key), `${key} given`).toBe(true);
+    }
   });
 });

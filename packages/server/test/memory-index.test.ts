@@ -1,8 +1,8 @@
 /**
- * The memory store's ordered index: records leaving it oldest first (a retention sweep, eviction,
- * jobs finishing in about the order they were created) cost a few checks each — never a pass over
- * the whole index, which at a million jobs held the event loop for hundreds of milliseconds — and
- * the index still lists exactly the records that belong, wherever they leave from.
+ * The memory store's ordered index: records enter and leave at their place in (createdAt, id)
+ * order — appended, filed into the middle, removed from anywhere — and the index lists exactly
+ * the records it holds, newest first from any cursor. A walk (the scheduler's read of unfinished
+ * jobs) goes on correctly while jobs leave and arrive between its steps.
  */
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../src/sim/job-model.js';
@@ -11,72 +11,32 @@ import { jobRecord, T0 } from './helpers/records.js';
 
 const N = 20_000;
 
-/** An index over a map of stored records, counting the checks each `left()` makes. */
 function indexed(n: number) {
-  const stored = new Map<string, JobRecord>();
-  let checks = 0;
-  const index = new OrderedIndex((r) => (checks++, stored.get(r.id) === r));
+  const index = new OrderedIndex();
   const records = Array.from({ length: n }, (_, i) =>
     jobRecord(`job_${String(i).padStart(6, '0')}`, { createdAt: T0 + i }),
   );
-  for (const r of records) {
-    stored.set(r.id, r);
-    index.add(r);
-  }
-  /** Deletes `r` as the store does: gone from the map, then the index is told. */
-  const remove = (r: JobRecord) => {
-    stored.delete(r.id);
-    const before = checks;
-    index.left();
-    return checks - before;
-  };
+  for (const r of records) index.add(r);
   const ids = (before?: JobRecord) => [...index.newestFirst(before)].map((r) => r.id);
-  return { index, records, stored, remove, ids };
+  return { index, records, ids };
 }
 
 describe('memory store ordered index', () => {
-  it('drops records leaving oldest first with a few checks each, never a pass over the index', () => {
-    const { index, records, remove, ids } = indexed(N);
-    let most = 0;
-    for (const r of records.slice(0, N - 10)) most = Math.max(most, remove(r));
-    expect(most).toBeLessThanOrEqual(2);
-    expect(index.size).toBe(10);
-    expect(ids()).toEqual(
-      records
-        .slice(N - 10)
-        .map((r) => r.id)
-        .reverse(),
-    );
-  });
-
-  it('steps over records that left out of order once the one holding them up leaves', () => {
-    const { index, records, remove, ids } = indexed(N);
-    // The oldest job lasts: the ones after it leave first, then it does.
-    for (const r of records.slice(1, 500)) expect(remove(r)).toBeLessThanOrEqual(2);
-    expect(ids().at(-1)).toBe(records[0]!.id);
-    remove(records[0]!);
-    expect(index.size).toBe(N - 500);
-    expect(ids().at(-1)).toBe(records[500]!.id);
-    expect(ids()).toHaveLength(N - 500);
-  });
-
-  it('still lists exactly the records that belong after leaving from anywhere, and takes older ones in', () => {
-    const { index, records, stored, remove, ids } = indexed(N);
+  it('lists exactly the records left after removals from the front, the middle and the back', () => {
+    const { index, records, ids } = indexed(N);
     const gone = new Set<string>();
-    for (let i = 0; i < N; i += 3) {
-      remove(records[i]!);
-      gone.add(records[i]!.id);
-    }
-    for (const r of records.slice(0, 5000)) {
-      if (!gone.has(r.id)) {
-        remove(r);
-        gone.add(r.id);
-      }
-    }
+    const remove = (r: JobRecord) => {
+      index.remove(r);
+      gone.add(r.id);
+    };
+    for (const r of records.slice(0, 5000)) remove(r);
+    for (let i = 5000; i < N; i += 3) remove(records[i]!);
+    for (const r of records.slice(N - 100)) if (!gone.has(r.id)) remove(r);
     const left = records.filter((r) => !gone.has(r.id));
     expect(index.size).toBe(left.length);
     expect(ids()).toEqual(left.map((r) => r.id).reverse());
-    // From a cursor: strictly older than it.
+    expect([...index.oldestFirst()].map((r) => r.id)).toEqual(left.map((r) => r.id));
+    // From a cursor: strictly older than it, whether or not the cursor's record is still here.
     const cursor = left[100]!;
     expect(ids(cursor)).toEqual(
       left
@@ -84,11 +44,38 @@ describe('memory store ordered index', () => {
         .map((r) => r.id)
         .reverse(),
     );
-    // A record older than every one left (an out-of-order write) is listed in its place.
-    const older = jobRecord('job_older', { createdAt: T0 - 1 });
-    stored.set(older.id, older);
-    index.add(older);
-    expect(ids().at(-1)).toBe('job_older');
-    expect(index.size).toBe(left.length + 1);
+    index.remove(cursor);
+    expect(ids(cursor)).toHaveLength(100);
+  });
+
+  it('files records that arrive out of order in their place, same instant ordered by id', () => {
+    const { index, records, ids } = indexed(N);
+    // Jobs that ended out of order arrive in an ended index's middle, many at one instant.
+    const late = Array.from({ length: 3000 }, (_, i) =>
+      jobRecord(`job_late_${String(i).padStart(4, '0')}`, { createdAt: T0 + ((i * 7) % N) }),
+    );
+    for (const r of late) index.add(r);
+    const all = [...records, ...late].sort(
+      (a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1),
+    );
+    expect(index.size).toBe(all.length);
+    expect(ids()).toEqual(all.map((r) => r.id).reverse());
+  });
+
+  it('a walk oldest first meets every record there throughout, once, while others come and go', () => {
+    const { index, records } = indexed(N);
+    const seen: string[] = [];
+    let i = 0;
+    for (const r of index.oldestFirst()) {
+      seen.push(r.id);
+      // Between steps, as a catch-up does: the walked job and one ahead of it leave.
+      index.remove(r);
+      const ahead = records[(i += 2)];
+      if (ahead) index.remove(ahead);
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    // Job 0, then every odd one: each even one was removed (as "ahead") before the walk reached it.
+    expect(seen).toEqual(records.filter((_, k) => k === 0 || k % 2 === 1).map((r) => r.id));
+    expect(index.size).toBe(0);
   });
 });

@@ -21,6 +21,8 @@ class Timed {
 
 /** Beyond this many unfinished jobs past their finish instant, list them in the tenant's order. */
 const SMALL_BACKLOG = 500;
+/** Stale entries dropped from the unfinished heap per change (about a millisecond's work). */
+const PRUNE_BATCH = 1000;
 
 export const groupOf = (r: JobRecord): Group =>
   r.canceledAt !== null ? 'canceled' : r.emittedStep >= TERMINAL_STEP ? r.outcome : 'unfinished';
@@ -55,7 +57,7 @@ export class MemoryJobs {
 
   #indexes(tenant: string): TenantIndexes {
     let indexes = this.#tenants.get(tenant);
-    if (!indexes) this.#tenants.set(tenant, (indexes = new TenantIndexes(this.#isStored, groupOf)));
+    if (!indexes) this.#tenants.set(tenant, (indexes = new TenantIndexes()));
     return indexes;
   }
 
@@ -80,7 +82,7 @@ export class MemoryJobs {
     update(rec);
     if (groupOf(rec) === before) return;
     const indexes = this.#indexes(rec.tenant);
-    indexes.groups[before].left();
+    indexes.groups[before].remove(rec);
     this.#enter(rec, indexes);
     this.#pruneUnfinished();
   }
@@ -88,8 +90,8 @@ export class MemoryJobs {
   delete(rec: JobRecord): void {
     const indexes = this.#indexes(rec.tenant);
     this.#byId.delete(rec.id);
-    indexes.all.left();
-    indexes.groups[groupOf(rec)].left();
+    indexes.all.remove(rec);
+    indexes.groups[groupOf(rec)].remove(rec);
   }
 
   /**
@@ -160,12 +162,17 @@ export class MemoryJobs {
     return out;
   }
 
-  /** Drops heap entries of jobs no longer unfinished from the top (where they gather). */
+  /**
+   * Drops heap entries of jobs no longer unfinished from the top (where they gather), at most
+   * `PRUNE_BATCH` per call: when the job at the top ends last, the entries of a million jobs that
+   * ended before it wait there, and dropping them all at once held the event loop for most of a
+   * second. The rest go with the next calls; a reader steps over the ones still there.
+   */
   #pruneUnfinished(): void {
     for (
-      let top = this.#unfinished.peek();
-      top && !this.#stillUnfinished(top);
-      top = this.#unfinished.peek()
+      let top = this.#unfinished.peek(), n = 0;
+      top && !this.#stillUnfinished(top) && n < PRUNE_BATCH;
+      top = this.#unfinished.peek(), n++
     )
       this.#unfinished.pop();
   }
