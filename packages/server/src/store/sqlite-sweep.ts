@@ -16,8 +16,15 @@ import { withRelaxedSync } from './sqlite-schema.js';
 const BATCH_MIN_ROWS = 100;
 const BATCH_MAX_ROWS = 1000;
 const BATCH_TARGET_MS = 5;
-/** Pages handed back per step; only once this many (and a tenth of the file) are free. */
-const VACUUM_STEP_PAGES = 64;
+/**
+ * Pages handed back per step, sized to take about 4 ms: with hundreds of thousands of pages
+ * free, SQLite takes up to half a millisecond a page (it looks each one up in the free list), and
+ * a fixed 64 held the event loop for 20–40 ms a step. Only once this many (and a tenth of the
+ * file) are free.
+ */
+const VACUUM_MIN_STEP_PAGES = 1;
+const VACUUM_MAX_STEP_PAGES = 64;
+const VACUUM_TARGET_MS = 4;
 const VACUUM_MIN_FREE_PAGES = 1024;
 
 const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
@@ -103,10 +110,19 @@ export class SqliteSweep {
   async #vacuum(isOpen: () => boolean): Promise<void> {
     const pragma = (name: string) => this.#db.pragma(name, { simple: true }) as number;
     if (!isOpen() || pragma('auto_vacuum') !== 2) return;
+    const step = new AdaptiveBatch(
+      VACUUM_MIN_STEP_PAGES,
+      VACUUM_MAX_STEP_PAGES,
+      VACUUM_TARGET_MS,
+      8,
+    );
     while (isOpen()) {
       const free = pragma('freelist_count');
       if (free < VACUUM_MIN_FREE_PAGES || free < pragma('page_count') / 10) return;
-      withRelaxedSync(this.#db, () => this.#db.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`));
+      const pages = step.size;
+      const started = performance.now();
+      withRelaxedSync(this.#db, () => this.#db.pragma(`incremental_vacuum(${pages})`));
+      step.took(pages, performance.now() - started);
       await yieldToEventLoop();
       // Each step rewrites pages into the log: let it be copied, as between deletions.
       await this.settle();
