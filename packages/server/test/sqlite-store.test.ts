@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { eventForStep } from '../src/sim/job-events.js';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { RecordCache } from '../src/store/record-cache.js';
+import { openDatabase, PAGE_CACHE_KIB } from '../src/store/sqlite-schema.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { AdaptiveBatch } from '../src/store/adaptive-batch.js';
 import { jobRecord, T0 } from './helpers/records.js';
@@ -119,6 +120,16 @@ describe('the SQLite store keeps job records in memory, written through', () => 
 });
 
 describe('the SQLite file over time', () => {
+  it('opens its connection with a 64 MB page cache (a write of hundreds of steps fits in it)', async () => {
+    const db = openDatabase(dbPath());
+    try {
+      expect(db.pragma('cache_size', { simple: true })).toBe(-PAGE_CACHE_KIB);
+      expect(PAGE_CACHE_KIB).toBe(64 * 1024);
+    } finally {
+      db.close();
+    }
+  });
+
   it('copies the write-ahead log into the file in the background, not while committing', async () => {
     const path = dbPath();
     const store = new SqliteStore(path);
