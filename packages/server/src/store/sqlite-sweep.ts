@@ -32,7 +32,7 @@ const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 export class SqliteSweep {
   readonly #db: Database.Database;
   readonly #stmts;
-  readonly #batch = new AdaptiveBatch(BATCH_MIN_ROWS, BATCH_MAX_ROWS, BATCH_TARGET_MS, 500);
+  readonly #batch = new AdaptiveBatch(BATCH_MIN_ROWS, BATCH_MAX_ROWS, BATCH_TARGET_MS);
 
   /** `settle`: waits, between two batches, for the write-ahead log to be copied if it grew long. */
   constructor(
