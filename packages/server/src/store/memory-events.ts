@@ -1,37 +1,105 @@
 /**
- * The memory store's event log: one small fixed-shape entry per event, in writing order, without
- * the job — a read rebuilds it from the job's record and the event's instant (`eventData`). The
- * entries are kept in chunks of a few thousand: a plain array of millions copies itself whole
- * when it grows (half a second at seven million events), a chunk never holds more than its own.
- * The retention cut is exact: while events were written in time order (the usual case) it drops a
+ * The memory store's event log: what each event was, in writing order, without the job — a read
+ * rebuilds it from the job's record and the event's instant (`eventData`). It is kept in chunks of
+ * a few thousand events, column by column: a plain array of millions copies itself whole when it
+ * grows (half a second at seven million events), and an object per event (with its three
+ * instants boxed) made tens of millions of objects for every full collection to walk. The
+ * retention cut is exact: while events were written in time order (the usual case) it drops a
  * leading run found by binary search, whole chunks at a time; otherwise reads skip what is older
  * and a sweep drops it. Events of deleted jobs are swept once they make up half the log. A sweep
- * goes through a few chunks with each write, so it never holds the event loop for long.
+ * goes through a couple of chunks with each write, so it never holds the event loop for long.
  */
 import { eventData } from '../sim/job-events.js';
 import type { JobRecord } from '../sim/job-model.js';
-import type { EventType, NewEvent, StoredEvent } from './types.js';
+import { EVENT_TYPES, type EventType, type NewEvent, type StoredEvent } from './types.js';
 
-class LoggedEvent {
-  constructor(
-    readonly seq: number,
-    readonly idMs: number,
-    readonly at: number,
-    readonly tenant: string,
-    readonly jobId: string,
-    readonly type: EventType,
-  ) {}
-}
-
-/** Entries per chunk. */
+/** Events a new chunk has room for. */
 const CHUNK = 4096;
 /** Chunks a running sweep goes through with each write (about half a millisecond's work). */
 const SWEEP_CHUNKS = 2;
 const COMPACT_MIN_DEAD = 1024;
 
+const TYPE_CODES = new Map<EventType, number>(EVENT_TYPES.map((t, i) => [t, i]));
+
+/** Events `0 … length-1` of a chunk, one array per field. */
+class Chunk {
+  length = 0;
+  readonly seq: Float64Array;
+  readonly idMs: Float64Array;
+  readonly at: Float64Array;
+  readonly type: Uint8Array;
+  /** The job's own strings (shared, not copied). */
+  readonly jobId: string[] = [];
+  readonly tenant: string[] = [];
+
+  constructor(capacity: number) {
+    this.seq = new Float64Array(capacity);
+    this.idMs = new Float64Array(capacity);
+    this.at = new Float64Array(capacity);
+    this.type = new Uint8Array(capacity);
+  }
+
+  get full(): boolean {
+    return this.length === this.seq.length;
+  }
+
+  get lastSeq(): number {
+    return this.seq[this.length - 1]!;
+  }
+
+  get lastAt(): number {
+    return this.at[this.length - 1]!;
+  }
+
+  push(seq: number, idMs: number, at: number, type: number, jobId: string, tenant: string): void {
+    const i = this.length++;
+    this.seq[i] = seq;
+    this.idMs[i] = idMs;
+    this.at[i] = at;
+    this.type[i] = type;
+    this.jobId[i] = jobId;
+    this.tenant[i] = tenant;
+  }
+
+  /** The events from `from` on and those `keep` allows, in a chunk just their size. */
+  copy(from: number, keep: (chunk: Chunk, i: number) => boolean = () => true): Chunk {
+    const kept = new Uint8Array(this.length);
+    let n = 0;
+    for (let i = from; i < this.length; i++) {
+      if (!keep(this, i)) continue;
+      kept[i] = 1;
+      n++;
+    }
+    const out = new Chunk(n);
+    for (let i = from; i < this.length; i++)
+      if (kept[i])
+        out.push(
+          this.seq[i]!,
+          this.idMs[i]!,
+          this.at[i]!,
+          this.type[i]!,
+          this.jobId[i]!,
+          this.tenant[i]!,
+        );
+    return out;
+  }
+
+  /** The first index whose event passes `isPast` (false, then true along the chunk). */
+  firstIndex(isPast: (i: number) => boolean): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (isPast(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+}
+
 export class MemoryEventLog {
   /** In writing order (so by `seq`); no chunk is empty. */
-  #chunks: LoggedEvent[][] = [];
+  #chunks: Chunk[] = [];
   #length = 0;
   #seq = 0;
   #idMs = 0;
@@ -58,10 +126,9 @@ export class MemoryEventLog {
     this.#idMs = Math.max(this.#idMs, Date.now());
     if (event.at < this.#maxAt) this.#unordered++;
     else this.#maxAt = event.at;
-    const entry = new LoggedEvent(this.#seq, this.#idMs, event.at, job.tenant, job.id, event.type);
-    const last = this.#chunks[this.#chunks.length - 1];
-    if (last && last.length < CHUNK) last.push(entry);
-    else this.#chunks.push([entry]);
+    let last = this.#chunks[this.#chunks.length - 1];
+    if (!last || last.full) this.#chunks.push((last = new Chunk(CHUNK)));
+    last.push(this.#seq, this.#idMs, event.at, TYPE_CODES.get(event.type)!, job.id, job.tenant);
     this.#length++;
     this.#sweepSome();
     return { ...event, id: `${this.#idMs}-${this.#seq}` };
@@ -74,25 +141,27 @@ export class MemoryEventLog {
     let hi = chunks.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (chunks[mid]!.at(-1)!.seq <= afterSeq) lo = mid + 1;
+      if (chunks[mid]!.lastSeq <= afterSeq) lo = mid + 1;
       else hi = mid;
     }
     const out: StoredEvent[] = [];
-    let first = chunks[lo] ? firstIndex(chunks[lo]!, (e) => e.seq > afterSeq) : 0;
+    const firstChunk = chunks[lo];
+    let first = firstChunk ? firstChunk.firstIndex((i) => firstChunk.seq[i]! > afterSeq) : 0;
     for (let c = lo; c < chunks.length && out.length < limit; c++, first = 0) {
       const chunk = chunks[c]!;
       for (let i = first; i < chunk.length && out.length < limit; i++) {
-        const e = chunk[i]!;
-        if (e.tenant !== tenant || e.at < this.#cutoff) continue;
-        const job = this.jobOf(e.jobId);
+        const at = chunk.at[i]!;
+        if (chunk.tenant[i] !== tenant || at < this.#cutoff) continue;
+        const job = this.jobOf(chunk.jobId[i]!);
         if (!job) continue;
+        const type = EVENT_TYPES[chunk.type[i]!]!;
         out.push({
-          id: `${e.idMs}-${e.seq}`,
-          tenant: e.tenant,
-          jobId: e.jobId,
-          type: e.type,
-          at: e.at,
-          data: eventData(job, e.type, e.at),
+          id: `${chunk.idMs[i]}-${chunk.seq[i]}`,
+          tenant,
+          jobId: job.id,
+          type,
+          at,
+          data: eventData(job, type, at),
         });
       }
     }
@@ -109,7 +178,7 @@ export class MemoryEventLog {
     let hi = chunks.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (chunks[mid]!.at(-1)!.at < before) lo = mid + 1;
+      if (chunks[mid]!.lastAt < before) lo = mid + 1;
       else hi = mid;
     }
     for (let c = 0; c < lo; c++) this.#length -= chunks[c]!.length;
@@ -117,9 +186,9 @@ export class MemoryEventLog {
     if (this.#sweep) this.#sweep.at = Math.max(0, this.#sweep.at - lo);
     const first = chunks[0];
     if (!first) return;
-    const cut = firstIndex(first, (e) => e.at >= before);
+    const cut = first.firstIndex((i) => first.at[i]! >= before);
     if (cut > 0) {
-      chunks[0] = first.slice(cut);
+      chunks[0] = first.copy(cut);
       this.#length -= cut;
     }
   }
@@ -142,14 +211,15 @@ export class MemoryEventLog {
     if (!sweep) return;
     const chunks = this.#chunks;
     const cutoff = this.#cutoff;
+    const keep = (chunk: Chunk, i: number) =>
+      chunk.at[i]! >= cutoff && this.jobOf(chunk.jobId[i]!) !== undefined;
     for (let n = 0; n < SWEEP_CHUNKS && sweep.at < chunks.length; n++) {
       const chunk = chunks[sweep.at]!;
-      const kept: LoggedEvent[] = [];
-      for (const e of chunk) {
-        if (e.at < cutoff || this.jobOf(e.jobId) === undefined) continue;
-        kept.push(e);
-        if (e.at < sweep.maxAt) sweep.unordered++;
-        else sweep.maxAt = e.at;
+      // A chunk kept is just the size of what it holds: appends after it start a new one.
+      const kept = chunk.copy(0, keep);
+      for (let i = 0; i < kept.length; i++) {
+        if (kept.at[i]! < sweep.maxAt) sweep.unordered++;
+        else sweep.maxAt = kept.at[i]!;
       }
       this.#length -= chunk.length - kept.length;
       if (kept.length > 0) chunks[sweep.at++] = kept;
@@ -162,16 +232,4 @@ export class MemoryEventLog {
     this.#maxAt = sweep.maxAt;
     this.#unordered = sweep.unordered;
   }
-}
-
-/** The first index in `chunk` whose entry passes `isPast` (false, then true along the chunk). */
-function firstIndex(chunk: readonly LoggedEvent[], isPast: (e: LoggedEvent) => boolean): number {
-  let lo = 0;
-  let hi = chunk.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (isPast(chunk[mid]!)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
