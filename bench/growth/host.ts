@@ -65,6 +65,10 @@ async function main(): Promise<void> {
       });
     }
     store = memory;
+    // The fill's own garbage (gigabytes at 1M jobs) is not the server's: a server started on a
+    // SQLite or Redis store is a fresh process. Without this, the first full collection of it
+    // fell within the catch-up being measured.
+    for (let i = 0; i < 2; i++) (globalThis as { gc?: () => void }).gc?.();
   }
   const populateMs = performance.now() - populateStarted;
   const started = performance.now();
