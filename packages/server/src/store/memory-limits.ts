@@ -1,2 +1,2 @@
-/** The memory store's default job limit (`VT_MEMORY_MAX_JOBS`): about 100 MB of finished jobs. */
+/** The memory store's default job limit (`VT_MEMORY_MAX_JOBS`): about 80 MB of finished jobs. */
 export const DEFAULT_MEMORY_MAX_JOBS = 100_000;
