@@ -9,7 +9,7 @@ import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { RecordCache } from '../src/store/record-cache.js';
 import { openDatabase, PAGE_CACHE_KIB } from '../src/store/sqlite-schema.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { AdaptiveBatch } from '../src/store/adaptive-batch.js';
+import { AdaptiveBatch } from '../src/adaptive-batch.js';
 import { jobRecord, T0 } from './helpers/records.js';
 import { spawnServer, tempDir } from '@vtrans/test-support';
 

@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
-import { AdaptiveBatch } from './adaptive-batch.js';
+import { AdaptiveBatch } from '../adaptive-batch.js';
 import { Notifier } from './notifier.js';
 import { RecordCache } from './record-cache.js';
 import { SqliteIdempotencyKeys } from './sqlite-idempotency.js';

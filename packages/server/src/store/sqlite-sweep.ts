@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { TERMINAL_STEP } from '../sim/job-model.js';
-import { AdaptiveBatch } from './adaptive-batch.js';
+import { AdaptiveBatch } from '../adaptive-batch.js';
 import { withRelaxedSync } from './sqlite-schema.js';
 
 /** A transaction should take about 5 ms (its commit does not wait for the disk). */

@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import { stepAt, stepInstant, TERMINAL_STEP } from '../sim/job-model.js';
 import { ChunkedQueue } from '../collections/chunked-queue.js';
 import { ShardedMap } from '../collections/sharded-map.js';
-import { AdaptiveBatch } from '../store/adaptive-batch.js';
+import { AdaptiveBatch } from '../adaptive-batch.js';
 import type { Store, UnfinishedJob } from '../store/types.js';
 import type { Hub } from './hub.js';
 import { MinHeap } from './min-heap.js';

@@ -1,7 +1,8 @@
 /**
- * A batch size for work done in short synchronous steps (the SQLite store's sweeps and step
- * writes): it doubles while a step stays well under the target and halves while it runs well
- * over, so each step holds the event loop for about `targetMs` whatever the machine and the load.
+ * A batch size for work done in short synchronous steps (the SQLite store's sweeps, its vacuum and
+ * step writes, the scheduler's pages of unfinished jobs at start): it doubles while a step stays
+ * well under the target and halves while it runs well over, so each step holds the event loop for
+ * about `targetMs` whatever the machine and the load.
  */
 export class AdaptiveBatch {
   #size: number;
