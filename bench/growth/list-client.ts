@@ -23,10 +23,9 @@ const get = (target) => new Promise((resolve) => {
 });
 process.on('message', async (message) => {
   if (message.op === 'stop') { stopped = true; return; }
-  const { targets, samples, budgetMs, warmUp } = message;
+  const { targets, samples, budgetMs } = message;
   agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   stopped = false;
-  if (warmUp) for (const target of targets) await get(target);
   const latencies = [];
   const failures = [];
   const deadline = performance.now() + budgetMs;
@@ -51,14 +50,9 @@ export interface ListRun {
 export interface ListClient {
   /**
    * Asks `targets` in turn, one at a time, until `samples` answers or `budgetMs` has passed, or
-   * `stop()` is called. With `warmUp`, each target is asked once first, not counted.
+   * `stop()` is called.
    */
-  run(options: {
-    targets: readonly string[];
-    samples: number;
-    budgetMs: number;
-    warmUp?: boolean;
-  }): Promise<ListRun>;
+  run(options: { targets: readonly string[]; samples: number; budgetMs: number }): Promise<ListRun>;
   /** Ends the run in progress after its current request. */
   stop(): void;
   close(): void;
@@ -78,7 +72,7 @@ export function startListClient(): ListClient {
           child.off('exit', onExit);
           resolve(result as ListRun);
         });
-        child.send({ op: 'run', warmUp: false, ...options });
+        child.send({ op: 'run', ...options });
       }),
     stop: () => {
       if (child.connected) child.send({ op: 'stop' });

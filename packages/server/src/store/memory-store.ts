@@ -186,8 +186,7 @@ export class MemoryStore implements Store {
       };
     const scan = this.#scan;
     const records: UnfinishedJob[] = [];
-    // Look at a bounded number of jobs per page, so a page never takes long.
-    for (let looked = 0; records.length < limit && looked < limit * 10; looked++) {
+    while (records.length < limit) {
       const next = scan.jobs.next();
       if (next.done) {
         this.#scan = undefined;
