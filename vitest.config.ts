@@ -25,7 +25,9 @@ const KINDS = {
   unit: [
     ...['backoff', 'errors', 'headers', 'options', 'poll-schedule', 'retry-budget'].map(client),
     ...['sse-parser', 'verify-webhook'].map(client),
-    ...['collections', 'metric-series', 'simulator', 'webhook-signature'].map(server),
+    ...['collections', 'metric-series', 'simulator', 'tracked-jobs', 'webhook-signature'].map(
+      server,
+    ),
     'packages/cli/test/progress.test.ts',
   ],
   process: [
