@@ -1,6 +1,6 @@
 /**
  * A vtrans server in a process of its own that the growth run can ask things only the process
- * knows: its heap after a full collection, and how a retention sweep run now goes (the run cannot
+ * knows: its memory after a full collection, and how a retention sweep run now goes (the run cannot
  * wait for the sweep's timer). Started by `host-process.ts` as
  * `node --expose-gc --import tsx bench/growth/host.ts` with an IPC channel.
  *
@@ -18,7 +18,11 @@ export type HostCommand = { cmd: 'heap' } | { cmd: 'sweep'; before: number } | {
 
 export type HostMessage =
   | { type: 'ready'; url: string; populateMs: number; startMs: number }
-  | { type: 'heap'; heapUsed: number; rss: number }
+  /**
+   * `bytes`: the JS heap in use plus the memory of array buffers, which live outside the heap
+   * (the scheduler's and the memory store's typed-array columns).
+   */
+  | { type: 'heap'; bytes: number; rss: number }
   | { type: 'sweep'; ms: number; deleted: number; loopMaxMs: number }
   | { type: 'error'; message: string };
 
@@ -88,7 +92,7 @@ async function main(): Promise<void> {
         while (scheduler.loaded === false) await new Promise((r) => setTimeout(r, 50));
         for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
         const usage = process.memoryUsage();
-        send({ type: 'heap', heapUsed: usage.heapUsed, rss: usage.rss });
+        send({ type: 'heap', bytes: usage.heapUsed + usage.arrayBuffers, rss: usage.rss });
       } else if (message.cmd === 'sweep') {
         loop.reset();
         // The first interval after a reset is not recorded: let one pass before the sweep.
