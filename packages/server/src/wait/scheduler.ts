@@ -24,8 +24,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 const RETRY_AFTER_STORE_ERROR_MS = 1000;
 /**
  * Unfinished jobs read from the store at a time at boot: as many as take about 1 ms to read and
- * track, so a request arriving meanwhile waits about that long. (With 2 ms, pages ran 1–4 ms and
- * list queries asked during a 1M-job load had a p99 of 9–12 ms; with 1 ms, 7 ms, and the load
+ * track, so a request arriving meanwhile waits about that long. (Aimed at 2 ms, pages ran 1–4 ms,
+ * and list queries asked during a 1M-job load had a p99 of 9–12 ms; at 1 ms, 7–8 ms, and the load
  * took no longer.)
  */
 const UNFINISHED_PAGE = { min: 50, max: 1000, targetMs: 1 };
