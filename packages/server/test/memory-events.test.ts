@@ -2,7 +2,8 @@
  * The memory store's event log, kept in chunks: a retention cut in time order drops exactly the
  * events before it, across chunks; events of deleted jobs, and a cut when events came in out of
  * order, are swept a few chunks per write — reads never return them meanwhile, and no single
- * write sweeps more than a couple of chunks.
+ * write sweeps more than a couple of chunks, however many events it appends. A write here is what
+ * the store does: appends, then `sweepSome` once.
  */
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../src/sim/job-model.js';
@@ -15,8 +16,14 @@ const CHUNK = 4096;
 function logOf(jobs: number, eventsPerJob: number) {
   const stored = new Map<string, JobRecord>();
   const log = new MemoryEventLog((id) => stored.get(id));
-  const append = (job: JobRecord, at: number, type: EventType = 'job.updated') =>
+  const appendOnly = (job: JobRecord, at: number, type: EventType = 'job.updated') =>
     log.append({ tenant: job.tenant, jobId: job.id, type, at, data: {} as never }, job);
+  /** A write of one event. */
+  const append = (job: JobRecord, at: number, type: EventType = 'job.updated') => {
+    const event = appendOnly(job, at, type);
+    log.sweepSome();
+    return event;
+  };
   const records: JobRecord[] = [];
   let at = T0;
   for (let i = 0; i < jobs; i++) {
@@ -27,7 +34,7 @@ function logOf(jobs: number, eventsPerJob: number) {
   // Events in writing order and time order, jobs interleaved.
   for (let e = 0; e < eventsPerJob; e++) for (const job of records) append(job, at++);
   const readAll = () => log.read('acme', 0, Number.MAX_SAFE_INTEGER);
-  return { log, stored, records, append, readAll, lastAt: () => at };
+  return { log, stored, records, append, appendOnly, readAll, lastAt: () => at };
 }
 
 describe('memory store event log', () => {
@@ -62,6 +69,7 @@ describe('memory store event log', () => {
       stored.delete(job.id);
       const before = log.size;
       log.jobGone(3);
+      log.sweepSome();
       most = Math.max(most, before - log.size);
       if (i % 1000 === 999) expect(readAll()).toHaveLength((10_000 - i - 1) * 3);
     }
@@ -71,6 +79,23 @@ describe('memory store event log', () => {
     expect(log.size - readAll().length).toBeLessThanOrEqual(readAll().length);
     expect(readAll()).toHaveLength(4000 * 3 + 20);
     expect(most).toBeLessThanOrEqual(2 * CHUNK);
+  });
+
+  it('sweeps no more than a couple of chunks in a write of many events', () => {
+    const { log, stored, records, append, appendOnly, readAll, lastAt } = logOf(10_000, 3);
+    for (const job of records.slice(0, 6000)) stored.delete(job.id);
+    log.jobGone(6000 * 3);
+    let at = lastAt();
+    // One write of 500 events (a step writer's batch): appended, then one sweep step.
+    const before = log.size;
+    for (let i = 0; i < 500; i++) appendOnly(records[9999]!, at++);
+    log.sweepSome();
+    expect(before + 500 - log.size).toBeGreaterThan(0);
+    expect(before + 500 - log.size).toBeLessThanOrEqual(2 * CHUNK);
+    expect(readAll()).toHaveLength(4000 * 3 + 500);
+    // Later writes finish the sweep.
+    for (let i = 0; i < 10; i++) append(records[9999]!, at++);
+    expect(log.size).toBe(4000 * 3 + 510);
   });
 
   it("drops every deleted job's event once a sweep has passed them all", () => {

@@ -7,7 +7,9 @@
  * retention cut is exact: while events were written in time order (the usual case) it drops a
  * leading run found by binary search, whole chunks at a time; otherwise reads skip what is older
  * and a sweep drops it. Events of deleted jobs are swept once they make up half the log. A sweep
- * goes through a couple of chunks with each write, so it never holds the event loop for long.
+ * goes through a couple of chunks with each of the store's writes (`sweepSome`), however many
+ * events the write appends, so it never holds the event loop for long. (Swept a couple of chunks
+ * per appended event, a 500-step write carried a whole sweep of a 1M-job log: 50–230 ms.)
  */
 import { eventData } from '../sim/job-events.js';
 import type { JobRecord } from '../sim/job-model.js';
@@ -130,7 +132,6 @@ export class MemoryEventLog {
     if (!last || last.full) this.#chunks.push((last = new Chunk(CHUNK)));
     last.push(this.#seq, this.#idMs, event.at, TYPE_CODES.get(event.type)!, job.id, job.tenant);
     this.#length++;
-    this.#sweepSome();
     return { ...event, id: `${this.#idMs}-${this.#seq}` };
   }
 
@@ -197,7 +198,6 @@ export class MemoryEventLog {
   jobGone(written: number): void {
     this.#dead += written;
     if (this.#dead >= COMPACT_MIN_DEAD && this.#dead * 2 > this.#length) this.#startSweep();
-    this.#sweepSome();
   }
 
   #startSweep(): void {
@@ -205,8 +205,11 @@ export class MemoryEventLog {
     this.#dead = 0;
   }
 
-  /** Drops deleted jobs' and expired events from the next few chunks of a running sweep. */
-  #sweepSome(): void {
+  /**
+   * Drops deleted jobs' and expired events from the next few chunks of a running sweep: the store
+   * calls it once per write.
+   */
+  sweepSome(): void {
     const sweep = this.#sweep;
     if (!sweep) return;
     const chunks = this.#chunks;

@@ -89,6 +89,7 @@ export class MemoryStore implements Store {
     const rec = copyRecord(record);
     this.#jobs.add(rec);
     const event = this.#events.append(created, rec);
+    this.#events.sweepSome();
     if (idem && idemKey !== undefined)
       this.#idempotency.set(idemKey, {
         fingerprint: idem.fingerprint,
@@ -148,6 +149,7 @@ export class MemoryStore implements Store {
     });
     const newEvent = makeEvent(copyRecord(rec));
     const event = this.#events.append(newEvent, rec);
+    this.#events.sweepSome();
     this.#webhooks.queue(webhookDeliveryFor(rec, newEvent, TERMINAL_STEP));
     this.#notifier.publish({ kind: 'event', event });
     return { kind: 'canceled', record: copyRecord(rec), event };
@@ -164,6 +166,8 @@ export class MemoryStore implements Store {
       written.push(this.#events.append(e.event, rec));
       this.#webhooks.queue(webhookDeliveryFor(rec, e.event, e.step));
     }
+    // However many events: the log sweeps a couple of chunks per write.
+    this.#events.sweepSome();
     for (const event of written) this.#notifier.publish({ kind: 'event', event });
     return written;
   }
@@ -221,8 +225,12 @@ export class MemoryStore implements Store {
       rec = this.#jobs.nextEnded(before, keep)
     ) {
       this.#delete(rec);
-      if (++deleted % SWEEP_BATCH === 0) await yieldToEventLoop();
+      if (++deleted % SWEEP_BATCH === 0) {
+        this.#events.sweepSome();
+        await yieldToEventLoop();
+      }
     }
+    this.#events.sweepSome();
     this.#webhooks.purge(before);
     return deleted;
   }
