@@ -157,10 +157,6 @@ export class TrackedJobs {
     return slot;
   }
 
-  #atOf(slot: number): number {
-    return this.#blocks[slot >> BLOCK_BITS]!.at[slot & MASK]!;
-  }
-
   #placeOf(slot: number): number {
     return this.#blocks[slot >> BLOCK_BITS]!.place[slot & MASK]!;
   }
@@ -177,11 +173,11 @@ export class TrackedJobs {
 
   #up(i: number): void {
     const slot = this.#slotAt(i);
-    const at = this.#atOf(slot);
+    const at = this.at(slot);
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const above = this.#slotAt(parent);
-      if (this.#atOf(above) <= at) break;
+      if (this.at(above) <= at) break;
       this.#put(i, above);
       i = parent;
     }
@@ -191,14 +187,14 @@ export class TrackedJobs {
   #down(i: number): void {
     const n = this.#size;
     const slot = this.#slotAt(i);
-    const at = this.#atOf(slot);
+    const at = this.at(slot);
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       let child = l;
-      let childAt = this.#atOf(this.#slotAt(l));
+      let childAt = this.at(this.#slotAt(l));
       if (l + 1 < n) {
-        const rightAt = this.#atOf(this.#slotAt(l + 1));
+        const rightAt = this.at(this.#slotAt(l + 1));
         if (rightAt < childAt) {
           child = l + 1;
           childAt = rightAt;
