@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { eventForStep } from '../src/sim/job-events.js';
 import { TERMINAL_STEP, type JobRecord } from '../src/sim/job-model.js';
 import { RecordCache } from '../src/store/record-cache.js';
 import { openDatabase, PAGE_CACHE_KIB } from '../src/store/sqlite-schema.js';
+import { FALLBACK_CHECKPOINT_PAGES } from '../src/store/sqlite-checkpointer.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { AdaptiveBatch } from '../src/adaptive-batch.js';
 import { jobRecord, T0 } from './helpers/records.js';
@@ -104,6 +105,39 @@ describe('the SQLite store keeps job records in memory, written through', () => 
     await second.close();
   });
 
+  it('reads a long list of jobs a slice per turn, and a batch read of 100 ids in one', async () => {
+    const path = dbPath();
+    const first = new SqliteStore(path);
+    const recs = Array.from({ length: 3000 }, (_, i) =>
+      record(`job_${String(i).padStart(5, '0')}`),
+    );
+    for (const r of recs) await created(first, r);
+    await first.close();
+    // A new store: nothing cached, every record is read from the file.
+    const store = new SqliteStore(path);
+    /** The records `getJobs` answers, and how many other turns of the event loop ran meanwhile. */
+    const read = async (ids: string[]) => {
+      let turns = 0;
+      let reading = true;
+      const tick = () => {
+        if (!reading) return;
+        turns++;
+        setImmediate(tick);
+      };
+      setImmediate(tick);
+      const found = await store.getJobs(ids);
+      reading = false;
+      return { ids: found.map((r) => r.id).sort(), turns };
+    };
+    const hundred = recs.slice(0, 100).map((r) => r.id);
+    expect(await read(hundred)).toEqual({ ids: hundred, turns: 0 });
+    const rest = recs.slice(100).map((r) => r.id);
+    const long = await read(rest);
+    expect(long.ids).toEqual(rest);
+    expect(long.turns).toBeGreaterThan(0);
+    await store.close();
+  });
+
   it('evicts the records written or loaded longest ago beyond its capacity', () => {
     const cache = new RecordCache(2);
     cache.set(record('job_1'));
@@ -151,23 +185,39 @@ describe('the SQLite file over time', () => {
   it('lets the log be copied between the chunks of a long run of step writes, so it stays short', async () => {
     const path = dbPath();
     const first = new SqliteStore(path);
-    // Rows of about a page each: every step written rewrites a page of its own.
-    const recs = wideRecords(4000, 3000);
+    // Rows of about two pages each: every step written rewrites two pages of its own.
+    const recs = wideRecords(4000, 7000);
     for (const r of recs) await created(first, r);
     // Closing copies the log and removes it: the steps below start a new one.
     await first.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
     const store = new SqliteStore(path);
-    // Three steps per job in one call, as a catch-up writes them: about 48 MB through the log.
-    for (const step of [1, 2, 3])
+    // Five steps per job in one call each, as a catch-up writes them: about 160 MB through the log.
+    for (const step of [1, 2, 3, 4, 5])
       await store.emitSteps(
         recs.map((r) => ({ id: r.id, step, event: eventForStep(r, step, T0 + step) })),
       );
-    expect((await store.getJob('job_03999'))?.emittedStep).toBe(3);
-    // The log's file keeps its largest size: past 16 MB the writer waited for the copy, so the
-    // log started over instead of growing towards the 64 MB at which a commit would copy it.
-    expect(statSync(`${path}-wal`).size).toBeLessThan(32 * 1024 * 1024);
+    expect((await store.getJob('job_03999'))?.emittedStep).toBe(5);
+    // The log's file keeps its largest size: past 64 MB the writer waited for the copy, so the
+    // log started over instead of growing to the 128 MB at which a commit would copy it.
+    expect(statSync(`${path}-wal`).size).toBeLessThan(FALLBACK_CHECKPOINT_PAGES * 4096 * 0.75);
     await store.close();
+  });
+
+  it('copies the log from a thread that yields the core to the one answering requests (Linux)', async () => {
+    if (process.platform !== 'linux') return;
+    /** Nice values of this process's threads. */
+    const nices = () =>
+      readdirSync('/proc/self/task').map((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        // Fields after the command's closing parenthesis start at the third; nice is the 19th.
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      });
+    expect(nices()).not.toContain(10);
+    const store = new SqliteStore(dbPath());
+    await expect.poll(nices, { timeout: 5000 }).toContain(10);
+    await store.close();
+    expect(nices()).not.toContain(10);
   });
 
   it('sizes its batches in whole rows, growing while quick and shrinking while slow', () => {
