@@ -68,8 +68,8 @@ export class SqliteStore implements Store {
   readonly #lists: SqliteLists;
   readonly #keys: SqliteIdempotencyKeys;
   readonly #sweep: SqliteSweep;
-  /** Steps written per transaction (about 5 ms' worth). */
-  readonly #emitBatch = new AdaptiveBatch(50, 2000, 5, 100);
+  /** Steps written per transaction (about 6 ms' worth). */
+  readonly #emitBatch = new AdaptiveBatch(50, 2000, 6, 200);
   /**
    * Records read per turn by a long `getJobs` (about 3 ms' worth; never fewer than the 100 ids a
    * client's batch read may name, so that is read in one turn).
