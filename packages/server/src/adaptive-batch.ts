@@ -27,3 +27,7 @@ export class AdaptiveBatch {
     return this.#size;
   }
 }
+
+/** Lets requests, timers and other work run before the next step (a turn of its own). */
+export const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => setImmediate(resolve));

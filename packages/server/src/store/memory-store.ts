@@ -11,6 +11,7 @@ import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
 import { MemoryEventLog } from './memory-events.js';
 import { MemoryJobs } from './memory-jobs.js';
 import { DEFAULT_MEMORY_MAX_JOBS } from './memory-limits.js';
+import { yieldToEventLoop } from '../adaptive-batch.js';
 import { MemoryWebhooks } from './memory-webhooks.js';
 import { Notifier } from './notifier.js';
 import {
@@ -51,8 +52,6 @@ interface IdempotencyEntry {
 
 /** Jobs deleted between two turns of the event loop in a sweep. */
 const SWEEP_BATCH = 2000;
-
-const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;

@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { TERMINAL_STEP, type JobRecord } from '../sim/job-model.js';
 import { webhookDeliveryFor } from '../webhooks/delivery-policy.js';
-import { AdaptiveBatch } from '../adaptive-batch.js';
+import { AdaptiveBatch, yieldToEventLoop } from '../adaptive-batch.js';
 import { Notifier } from './notifier.js';
 import { RecordCache } from './record-cache.js';
 import { SqliteIdempotencyKeys } from './sqlite-idempotency.js';
@@ -171,7 +171,7 @@ export class SqliteStore implements Store {
     // A long list (a batch of the scheduler's catch-up) is read a slice per turn, so no turn of
     // the event loop holds more than a slice of it.
     for (let i = 0; i < missing.length;) {
-      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (i > 0) await yieldToEventLoop();
       const n = Math.min(this.#readBatch.size, missing.length - i);
       const started = performance.now();
       const rows = this.#stmts.getJobs.all(JSON.stringify(missing.slice(i, i + n))) as JobRow[];
@@ -222,7 +222,7 @@ export class SqliteStore implements Store {
     for (let i = 0; i < emissions.length;) {
       // Each transaction in a turn of its own: the caller's work before it (reading the records)
       // and every other chunk run in other turns, with requests answered in between.
-      await new Promise((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
       // A long run of writes (a catch-up after a restart) lets the worker copy the log between
       // chunks, so the fallback checkpoint never runs in a commit here. The few steps of everyday
       // traffic skip the check (the worker's timer keeps their log short).

@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { TERMINAL_STEP } from '../sim/job-model.js';
-import { AdaptiveBatch } from '../adaptive-batch.js';
+import { AdaptiveBatch, yieldToEventLoop } from '../adaptive-batch.js';
 import { withRelaxedSync } from './sqlite-schema.js';
 
 /** A transaction should take about 5 ms (its commit does not wait for the disk). */
@@ -26,8 +26,6 @@ const VACUUM_MIN_STEP_PAGES = 1;
 const VACUUM_MAX_STEP_PAGES = 64;
 const VACUUM_TARGET_MS = 4;
 const VACUUM_MIN_FREE_PAGES = 1024;
-
-const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 export class SqliteSweep {
   readonly #db: Database.Database;

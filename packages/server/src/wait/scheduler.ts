@@ -13,7 +13,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import { stepAt, stepInstant, TERMINAL_STEP } from '../sim/job-model.js';
 import { ChunkedQueue } from '../collections/chunked-queue.js';
-import { AdaptiveBatch } from '../adaptive-batch.js';
+import { AdaptiveBatch, yieldToEventLoop } from '../adaptive-batch.js';
 import type { Store, UnfinishedJob } from '../store/types.js';
 import type { Hub } from './hub.js';
 import { StepWriter, WRITE_BATCH, type DueStep } from './step-writer.js';
@@ -131,7 +131,7 @@ export class Scheduler {
           this.#dueLoaded = true;
         this.#feedCatchUp();
         // Let requests and timers run between pages.
-        await new Promise((resolve) => setImmediate(resolve));
+        await yieldToEventLoop();
       } while (cursor !== undefined && this.#running);
       this.#loaded = true;
       this.#dueLoaded = true;
