@@ -87,6 +87,38 @@ describe('ShardedMap', () => {
     expect(map.size).toBe(500);
     expect([...map.values()].every((v) => v % 2 === 1)).toBe(true);
   });
+
+  it('given a capacity, stays within it and lets the entries set longest ago leave first', () => {
+    const id = (i: number) =>
+      `job_${(0x10000000 + i * 7919).toString(36)}${i.toString(36).padStart(4, '0')}`;
+    const map = new ShardedMap<number>(20_000);
+    for (let i = 0; i < 100_000; i++) map.set(id(i), i);
+    // Each of the 256 shards keeps its share (78), so a few short of the capacity.
+    expect(map.size).toBeLessThanOrEqual(20_000);
+    expect(map.size).toBeGreaterThan(20_000 - 256);
+    expect(new Map(map).size).toBe(map.size);
+    // Oldest first shard by shard: the newest 10,000 all stay, nothing older than 30,000 does.
+    for (let i = 90_000; i < 100_000; i++) expect(map.has(id(i))).toBe(true);
+    expect(Math.min(...map.values())).toBeGreaterThan(70_000);
+    // Setting a key again keeps it where it was; deleting then setting makes it the newest.
+    map.delete(id(90_000));
+    map.set(id(90_000), -1);
+    for (let i = 100_000; i < 130_000; i++) map.set(id(i), i);
+    expect(map.get(id(90_000))).toBeUndefined();
+  });
+
+  it('with a small capacity, is one shard: exactly the entries set longest ago leave', () => {
+    const map = new ShardedMap<number>(3);
+    for (const [i, key] of ['a', 'b', 'c', 'd', 'e'].entries()) map.set(key, i);
+    expect([...map]).toEqual([
+      ['c', 2],
+      ['d', 3],
+      ['e', 4],
+    ]);
+    map.clear();
+    expect(map.size).toBe(0);
+    expect([...map]).toEqual([]);
+  });
 });
 
 describe('ChunkedQueue', () => {

@@ -138,6 +138,26 @@ describe('the SQLite store keeps job records in memory, written through', () => 
     await store.close();
   });
 
+  it("caches the records of a client's batch read, not those of a longer read (a catch-up)", async () => {
+    const path = dbPath();
+    const first = new SqliteStore(path);
+    const ids = Array.from({ length: 300 }, (_, i) => `job_${String(i).padStart(5, '0')}`);
+    for (const id of ids) await created(first, record(id));
+    await first.close();
+    const store = new SqliteStore(path);
+    expect(await store.getJobs(ids.slice(0, 100))).toHaveLength(100);
+    expect(await store.getJobs(ids.slice(100))).toHaveLength(200);
+    // Changed behind the store's back: a cached record still shows what the store last knew.
+    const other = new Database(path);
+    other.prepare("UPDATE jobs SET target_language = 'fr'").run();
+    other.close();
+    expect((await store.getJob(ids[0]!))?.targetLanguage).toBe('de');
+    expect((await store.getJob(ids[99]!))?.targetLanguage).toBe('de');
+    expect((await store.getJob(ids[100]!))?.targetLanguage).toBe('fr');
+    expect((await store.getJob(ids[299]!))?.targetLanguage).toBe('fr');
+    await store.close();
+  });
+
   it('evicts the records written or loaded longest ago beyond its capacity', () => {
     const cache = new RecordCache(2);
     cache.set(record('job_1'));
