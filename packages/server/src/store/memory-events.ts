@@ -7,19 +7,20 @@
  * retention cut is exact: while events were written in time order (the usual case) it drops a
  * leading run found by binary search, whole chunks at a time; otherwise reads skip what is older
  * and a sweep drops it. Events of deleted jobs are swept once they make up half the log. A sweep
- * goes through a couple of chunks with each of the store's writes (`sweepSome`), however many
- * events the write appends, so it never holds the event loop for long. (Swept a couple of chunks
- * per appended event, one 500-step write could carry a whole sweep of a 1M-job log: 35–70 ms at a
- * time in a profile.)
+ * goes on a little with each of the store's writes (`sweepSome`): it decides on about half a
+ * millisecond's worth of events (at most two chunks), however many events the write appends, so
+ * it never holds the event loop for long. (Swept a couple of chunks per appended event, one
+ * 500-step write could carry a whole sweep of a 1M-job log: 35–70 ms at a time in a profile. And
+ * two whole chunks per write took 5 ms at a time with a million jobs in the heap, each event's
+ * job looked up in a map far larger than the processor's caches.)
  */
+import { AdaptiveBatch } from '../adaptive-batch.js';
 import { eventData } from '../sim/job-events.js';
 import type { JobRecord } from '../sim/job-model.js';
 import { EVENT_TYPES, type EventType, type NewEvent, type StoredEvent } from './types.js';
 
 /** Events a new chunk has room for. */
 const CHUNK = 4096;
-/** Chunks a running sweep goes through with each write (about half a millisecond's work). */
-const SWEEP_CHUNKS = 2;
 const COMPACT_MIN_DEAD = 1024;
 
 const TYPE_CODES = new Map<EventType, number>(EVENT_TYPES.map((t, i) => [t, i]));
@@ -113,8 +114,22 @@ export class MemoryEventLog {
   #dead = 0;
   /** Events before this instant are past retention: never read, dropped by the next sweep. */
   #cutoff = -Infinity;
-  /** A running sweep: the chunk it goes on from, and what it has kept so far in time order. */
-  #sweep: { at: number; maxAt: number; unordered: number } | undefined;
+  /**
+   * A running sweep: the chunk it goes on from, what it has kept so far in time order, and which
+   * of that chunk's events (up to `next`) it has decided to keep.
+   */
+  #sweep:
+    | {
+        at: number;
+        maxAt: number;
+        unordered: number;
+        chunk: Chunk | undefined;
+        keep: Uint8Array | undefined;
+        next: number;
+      }
+    | undefined;
+  /** Events a sweep decides on with each write: about half a millisecond's worth. */
+  readonly #sweepBatch = new AdaptiveBatch(512, 2 * CHUNK, 0.5, 1024);
 
   constructor(private readonly jobOf: (id: string) => JobRecord | undefined) {}
 
@@ -202,25 +217,49 @@ export class MemoryEventLog {
   }
 
   #startSweep(): void {
-    this.#sweep ??= { at: 0, maxAt: -Infinity, unordered: 0 };
+    this.#sweep ??= {
+      at: 0,
+      maxAt: -Infinity,
+      unordered: 0,
+      chunk: undefined,
+      keep: undefined,
+      next: 0,
+    };
     this.#dead = 0;
   }
 
   /**
-   * Drops deleted jobs' and expired events from the next few chunks of a running sweep: the store
-   * calls it once per write.
+   * Drops deleted jobs' and expired events from the next few events of a running sweep: the store
+   * calls it once per write. A chunk is replaced by the events it keeps once all are decided.
    */
   sweepSome(): void {
     const sweep = this.#sweep;
     if (!sweep) return;
     const chunks = this.#chunks;
     const cutoff = this.#cutoff;
-    const keep = (chunk: Chunk, i: number) =>
-      chunk.at[i]! >= cutoff && this.jobOf(chunk.jobId[i]!) !== undefined;
-    for (let n = 0; n < SWEEP_CHUNKS && sweep.at < chunks.length; n++) {
+    const started = performance.now();
+    const budget = this.#sweepBatch.size;
+    let decided = 0;
+    while (decided < budget && sweep.at < chunks.length) {
       const chunk = chunks[sweep.at]!;
+      // A chunk new to the sweep (or replaced by a cut meanwhile) is decided from its start; one
+      // that grew since (the last) goes on where the sweep left it.
+      if (sweep.chunk !== chunk || !sweep.keep) {
+        sweep.chunk = chunk;
+        sweep.keep = new Uint8Array(chunk.seq.length);
+        sweep.next = 0;
+      }
+      const keep = sweep.keep;
+      const end = Math.min(chunk.length, sweep.next + budget - decided);
+      for (let i = sweep.next; i < end; i++)
+        if (chunk.at[i]! >= cutoff && this.jobOf(chunk.jobId[i]!) !== undefined) keep[i] = 1;
+      decided += end - sweep.next;
+      sweep.next = end;
+      if (end < chunk.length) break;
       // A chunk kept is just the size of what it holds: appends after it start a new one.
-      const kept = chunk.copy(0, keep);
+      const kept = chunk.copy(0, (_, i) => keep[i] === 1);
+      sweep.chunk = undefined;
+      sweep.keep = undefined;
       for (let i = 0; i < kept.length; i++) {
         if (kept.at[i]! < sweep.maxAt) sweep.unordered++;
         else sweep.maxAt = kept.at[i]!;
@@ -229,6 +268,7 @@ export class MemoryEventLog {
       if (kept.length > 0) chunks[sweep.at++] = kept;
       else chunks.splice(sweep.at, 1);
     }
+    this.#sweepBatch.took(decided, performance.now() - started);
     if (sweep.at < chunks.length) return;
     // The sweep has seen every event left, in order (the last chunk is swept in the same call
     // that ends it, so nothing was appended behind it): a cut in time order may apply again.
