@@ -59,8 +59,7 @@ const SETTLE_MIN_STEPS = 100;
  * A `getJobs` of more ids than a client's batch read may name is the scheduler's (a catch-up
  * after a restart reads its jobs 500 at a time, each to be written once): the records it reads
  * are not put in the record cache. They would push out the records clients are asking about, and
- * each would live just long enough to be copied by a young-generation collection or two (in a
- * 1M-job catch-up, such collections took up to 30 ms).
+ * each would live just long enough to be copied by a young-generation collection or two.
  */
 const CACHED_READ_MAX_IDS = 100;
 
@@ -81,7 +80,7 @@ export class SqliteStore implements Store {
    * small: the first transactions after a start are the dearest per step, while the page cache
    * and the log's file still grow into memory the process has not touched before (on a virtual
    * machine each such page can cost tens of microseconds). A catch-up's first transaction of 200
-   * steps held the event loop for 38 ms, and a later one of 50 for 30 ms.
+   * steps held the event loop for 38 ms; starting at 50 steps, one still took 30 ms.
    */
   readonly #emitBatch = new AdaptiveBatch(10, 2000, 6);
   /**
