@@ -14,8 +14,8 @@ import { emptyResponse, jsonResponse, problemResponses } from '../schemas/respon
 import { isTerminal, materialize, type Job } from '../sim/job-model.js';
 import { WAIT_HEADERS } from './job-reply.js';
 import { answerLongPoll } from './long-poll.js';
+import { MAX_BATCH_READ_IDS } from '../store/types.js';
 
-const MAX_BATCH_IDS = 100;
 const DEFAULT_LIMIT = 20;
 
 function encodeCursor(job: { createdAt: number; id: string }): string {
@@ -61,10 +61,10 @@ function parseIds(raw: string): string[] {
   ];
   if (ids.length === 0)
     throw new ProblemError('invalid_request', 'ids must name at least one job id');
-  if (ids.length > MAX_BATCH_IDS) {
+  if (ids.length > MAX_BATCH_READ_IDS) {
     throw new ProblemError(
       'invalid_request',
-      `ids names ${ids.length} jobs; at most ${MAX_BATCH_IDS} are allowed`,
+      `ids names ${ids.length} jobs; at most ${MAX_BATCH_READ_IDS} are allowed`,
     );
   }
   if (ids.some((id) => id.length > 128))

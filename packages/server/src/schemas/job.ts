@@ -2,6 +2,7 @@
 import { Type } from 'typebox';
 import { MAX_SIMULATED_DURATION_MS } from '../config.js';
 import { JOB_STAGES, JOB_STATUSES } from '../sim/job-model.js';
+import { MAX_BATCH_READ_IDS } from '../store/types.js';
 import { literalUnion } from './literal-union.js';
 
 /**
@@ -144,9 +145,8 @@ export const ListJobsQuery = Type.Object(
     status: Type.Optional(literalUnion(JOB_STATUSES, { description: 'Only jobs in this status' })),
     ids: Type.Optional(
       Type.String({
-        maxLength: 100 * 130,
-        description:
-          'Up to 100 comma-separated job ids: answer those (a batch, long-pollable as a set) instead of a page',
+        maxLength: MAX_BATCH_READ_IDS * 130,
+        description: `Up to ${MAX_BATCH_READ_IDS} comma-separated job ids: answer those (a batch, long-pollable as a set) instead of a page`,
       }),
     ),
     wait: Type.Optional(waitSeconds()),

@@ -51,17 +51,11 @@ import {
   type UnfinishedPage,
   type WebhookDelivery,
   type WebhookSecretSet,
+  MAX_BATCH_READ_IDS,
 } from './types.js';
 
 /** Step-write calls at least this long let the log be copied between their chunks. */
 const SETTLE_MIN_STEPS = 100;
-/**
- * A `getJobs` of more ids than a client's batch read may name is the scheduler's (a catch-up
- * after a restart reads its jobs 500 at a time, each to be written once): the records it reads
- * are not put in the record cache. They would push out the records clients are asking about, and
- * each would live just long enough to be copied by a young-generation collection or two.
- */
-const CACHED_READ_MAX_IDS = 100;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -84,10 +78,10 @@ export class SqliteStore implements Store {
    */
   readonly #emitBatch = new AdaptiveBatch(10, 2000, 6);
   /**
-   * Records read per turn by a long `getJobs` (about 3 ms' worth; never fewer than the 100 ids a
+   * Records read per turn by a long `getJobs` (about 3 ms' worth; never fewer than the ids a
    * client's batch read may name, so that is read in one turn).
    */
-  readonly #readBatch = new AdaptiveBatch(100, 1000, 3, 100);
+  readonly #readBatch = new AdaptiveBatch(MAX_BATCH_READ_IDS, 1000, 3, MAX_BATCH_READ_IDS);
   #idMs = 0;
 
   constructor(path: string) {
@@ -181,7 +175,11 @@ export class SqliteStore implements Store {
       if (cached) found.push(cached);
       else missing.push(id);
     }
-    const cache = ids.length <= CACHED_READ_MAX_IDS;
+    // More ids than a client's batch read may name is the scheduler's read (a catch-up after a
+    // restart reads its jobs 500 at a time, each to be written once): those records are not put
+    // in the record cache. They would push out the records clients are asking about, and each
+    // would live just long enough to be copied by a young-generation collection or two.
+    const cache = ids.length <= MAX_BATCH_READ_IDS;
     // A long list (a batch of the scheduler's catch-up) is read a slice per turn, so no turn of
     // the event loop holds more than a slice of it.
     for (let i = 0; i < missing.length;) {

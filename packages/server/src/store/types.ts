@@ -36,6 +36,9 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** The most job ids one batch read (`GET /v1/jobs?ids=…`) may name. */
+export const MAX_BATCH_READ_IDS = 100;
+
 /**
  * One entry of the event log. `id` is `<epochMs>-<seq>`: increasing in the order of writing (the
  * millisecond part never goes back), like a Redis Streams id. `at` is when the change happened.
